@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * fwd: the forwarding step between GRO and egress.  Bridge mode sends a
+ * frame out of the other port unchanged; route mode routes IPv4/IPv6
+ * between the LAN and WAN ports with ARP, NDP and ICMP, once per aggregate.
+ *
+ * Pure: packets in, packets out through the tx callback, time passed in.
+ */
+#ifndef GROGSO_FWD_H
+#define GROGSO_FWD_H
+
+#include <stdint.h>
+
+#include "grogso/config.h"
+#include "grogso/pkt.h"
+#include "grogso/stats.h"
+
+#define FWD_PORT_LAN 0
+#define FWD_PORT_WAN 1
+#define FWD_NPORTS 2
+
+/*
+ * Hand @p to egress port @port.  The callee owns @p (writes it, segments
+ * it, queues it or drops and frees it).
+ */
+typedef void (*fwd_tx_fn)(void *ctx, unsigned int port, struct pkt *p);
+
+struct fwd_port_info {
+	uint8_t mac[6];
+	uint32_t mtu;                   /* L3 MTU of the egress link */
+};
+
+struct fwd;
+
+/*
+ * Make the forwarder for @c (mode, addresses, routes).  @ports gives each
+ * port's MAC and MTU; @stats the per-port counters where drops are
+ * counted (the ingress port's).  Returns NULL on a bad configuration
+ * (after log_err naming it) or when memory runs out.
+ */
+struct fwd *fwd_create(const struct config *c,
+		       const struct fwd_port_info ports[FWD_NPORTS],
+		       struct pkt_pool *pool, struct stats_port *stats[FWD_NPORTS],
+		       fwd_tx_fn tx, void *ctx);
+void fwd_destroy(struct fwd *f);
+
+/* Update a port's MTU or MAC after a netlink event. */
+void fwd_set_port(struct fwd *f, unsigned int port,
+		  const struct fwd_port_info *info);
+
+/*
+ * Forward @p (parsed, possibly an aggregate) that arrived on @in_port.
+ * @p is consumed: sent through tx, queued while its next hop resolves,
+ * answered (ARP, NDP, ping) or dropped and counted with a reason.
+ */
+void fwd_input(struct fwd *f, unsigned int in_port, struct pkt *p,
+	       uint64_t now_ns);
+
+/*
+ * Timers: neighbour retries and expiry.  Returns the time of the next
+ * event, or 0 when nothing is pending.
+ */
+uint64_t fwd_timer(struct fwd *f, uint64_t now_ns);
+
+#endif

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * gso: software segmentation of TCP/UDP super-packets over IPv4/IPv6.
+ *
+ * A segment is described, not copied: its headers are written into the
+ * descriptor and its payload points into the super-packet, so a port
+ * writes it with one iovec pair and pcap output linearises it.
+ */
+#ifndef GROGSO_GSO_H
+#define GROGSO_GSO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "grogso/pkt.h"
+#include "grogso/vnet.h"
+
+#define GSO_HDR_MAX 192                 /* Ethernet+VLAN, IPv6 + walked ext headers, TCP 60 */
+#define GSO_MAX_SEGS 65535              /* one per payload byte at worst */
+
+enum gso_ipid {
+	GSO_IPID_AUTO = 0,              /* increment, but keep an aggregate GRO found fixed */
+	GSO_IPID_INCREMENT,             /* head + i, as Linux does */
+	GSO_IPID_FIXED,                 /* all equal to the head's */
+};
+
+struct gso_seg {
+	const uint8_t *pay;             /* payload inside the super-packet */
+	uint32_t pay_len;
+	uint16_t hdr_len;
+	uint8_t partial;                /* L4 checksum left as the pseudo-header sum */
+	uint8_t hdr[GSO_HDR_MAX];
+};
+
+struct gso_opts {
+	enum gso_ipid ipid;
+	int csum_offload;               /* leave L4 checksums partial (NEEDS_CSUM) */
+};
+
+/* What a segmentation produced, for the log. */
+struct gso_result {
+	uint32_t nsegs;
+	uint16_t ipid_first, ipid_last;
+	uint8_t ipid_fixed;
+};
+
+/*
+ * Cut super-packet @p (p->gso_size set, payload > gso_size) into segments
+ * at @segs (room for @max).  Headers are rebuilt per segment: IP lengths,
+ * IPv4 ID by policy and header checksum, TCP sequence and FIN/PSH on the
+ * last only, CWR on the first only, UDP length, L4 checksum complete (or
+ * partial with @o->csum_offload; a computed UDP checksum of 0 becomes
+ * 0xffff).  @p itself is not changed.  Returns the segment count, or
+ * -EINVAL (not a super-packet, bad headers) or -ENOSPC (@max too small).
+ */
+int gso_segment(const struct pkt *p, const struct gso_opts *o,
+		struct gso_seg *segs, uint32_t max, struct gso_result *res);
+
+/* Segments @p would give. */
+uint32_t gso_count(const struct pkt *p);
+
+/* Copy segment @s as one frame into @out (room for @cap); returns its length or -ENOSPC. */
+int gso_seg_linearize(const struct gso_seg *s, uint8_t *out, size_t cap);
+
+#endif

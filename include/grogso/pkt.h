@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * pkt: packet buffers from a fixed pool, and the parsed view of a frame.
+ *
+ * Every buffer is large enough for the biggest aggregate (65535 bytes of
+ * IP datagram plus L2), so GRO appends payload to the head's own buffer
+ * and never moves it.  The pool is one mapping made at start; pages are
+ * touched only as they are used.
+ */
+#ifndef GROGSO_PKT_H
+#define GROGSO_PKT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "grogso/stats.h"
+
+#define PKT_HEADROOM 64                 /* vnet header (12) + a VLAN tag, aligned */
+#define PKT_DATA_MAX (65535 + 18 + 256) /* IP datagram + Ethernet/VLAN + slack */
+#define PKT_BUF_SIZE (PKT_HEADROOM + PKT_DATA_MAX)
+
+#define ETH_HLEN_ 14
+#define ETHTYPE_IPV4 0x0800
+#define ETHTYPE_ARP 0x0806
+#define ETHTYPE_VLAN 0x8100
+#define ETHTYPE_IPV6 0x86dd
+
+#define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+#define TCP_URG 0x20
+#define TCP_ECE 0x40
+#define TCP_CWR 0x80
+
+enum pkt_l3 { PKT_L3_NONE = 0, PKT_L3_IPV4, PKT_L3_IPV6, PKT_L3_ARP };
+
+/* What is known about the L4 checksum. */
+enum pkt_csum {
+	PKT_CSUM_UNKNOWN = 0,           /* must be verified in software */
+	PKT_CSUM_VALID,                 /* verified, or DATA_VALID from the kernel */
+	PKT_CSUM_PARTIAL,               /* field holds the pseudo-header sum (NEEDS_CSUM) */
+	PKT_CSUM_BAD,                   /* verified and wrong */
+};
+
+/* IPv4 ID handling of an aggregate. */
+enum pkt_ipid_mode {
+	PKT_IPID_NONE = 0,              /* IPv6: no ID */
+	PKT_IPID_SINGLE,                /* one segment: nothing decided */
+	PKT_IPID_INC,                   /* head, head+1, ... */
+	PKT_IPID_FIXED,                 /* all equal */
+};
+
+/* What GRO learnt while building an aggregate; read by the log and GSO. */
+struct pkt_agg {
+	uint16_t segs;                  /* segments merged (1 for a plain packet) */
+	uint16_t ipid_first, ipid_last; /* IDs of the first and last segment */
+	uint8_t ipid_mode;              /* enum pkt_ipid_mode */
+	uint8_t flush;                  /* enum flush_reason */
+};
+
+struct pkt {
+	uint8_t *data;                  /* Ethernet frame (inside buf) */
+	uint32_t len;                   /* bytes of frame at data */
+	uint8_t *buf;                   /* PKT_BUF_SIZE bytes */
+	struct pkt *next;               /* free list, queues */
+
+	/* parsed by pkt_parse; offsets from data */
+	uint16_t l3_off;
+	uint16_t l4_off;                /* 0 when not TCP/UDP */
+	uint16_t pay_off;               /* TCP/UDP payload */
+	uint16_t ethertype;             /* inner, after a VLAN tag */
+	uint16_t vlan_tci;
+	uint8_t has_vlan;
+	uint8_t l3;                     /* enum pkt_l3 */
+	uint8_t l4_proto;               /* IP protocol / IPv6 next header of L4 */
+	uint8_t csum;                   /* enum pkt_csum */
+	uint8_t ip_frag;                /* IPv4 MF/offset, or IPv6 fragment header */
+	uint8_t ip_opts;                /* IPv4 options present */
+	uint8_t ip_pad;                 /* trailing bytes after the IP datagram */
+	uint8_t ipv6_ext;               /* IPv6 walked Routing/DstOpts headers */
+	uint8_t ipv6_ext_other;         /* IPv6 ext header GRO does not walk */
+
+	/* super-packet state: set by vnet_check (input) or by GRO */
+	uint16_t gso_size;              /* 0: a plain packet */
+	uint8_t gso_type;               /* VNET_GSO_* including the ECN bit */
+	struct pkt_agg agg;
+
+	uint32_t port;                  /* ingress port index */
+	uint64_t ts_ns;                 /* receive time (replay: capture time) */
+};
+
+struct pkt_pool {
+	struct pkt *pkts;
+	uint8_t *mem;
+	size_t mem_len;
+	struct pkt *free;
+	uint32_t count;
+	uint32_t nfree;
+};
+
+/*
+ * Make a pool of @count buffers.  Returns 0 or -ENOMEM.  The only
+ * allocation the data path makes.
+ */
+int pkt_pool_init(struct pkt_pool *pool, uint32_t count);
+void pkt_pool_destroy(struct pkt_pool *pool);
+
+/* A buffer with data at the headroom and len 0, or NULL when empty. */
+static inline struct pkt *pkt_alloc(struct pkt_pool *pool)
+{
+	struct pkt *p = pool->free;
+
+	if (!p)
+		return NULL;
+	pool->free = p->next;
+	pool->nfree--;
+	p->next = NULL;
+	p->data = p->buf + PKT_HEADROOM;
+	p->len = 0;
+	return p;
+}
+
+static inline void pkt_free(struct pkt_pool *pool, struct pkt *p)
+{
+	p->next = pool->free;
+	pool->free = p;
+	pool->nfree++;
+}
+
+/*
+ * Parse and validate the frame at p->data/p->len: L2 (one VLAN tag),
+ * IPv4/IPv6, TCP/UDP.  Fills the offsets and flags above, resets the
+ * super-packet state and p->csum to PKT_CSUM_UNKNOWN.  Returns DROP_NONE,
+ * or the reason the frame is malformed (runt, truncated, IHL < 5, bad
+ * IPv4 header checksum, lengths past the frame, TCP doff < 5, bad UDP
+ * length).  A frame that is neither IPv4 nor IPv6 is not malformed: it
+ * parses with l3 = NONE (or ARP).
+ */
+enum drop_reason pkt_parse(struct pkt *p);
+
+/* L3 datagram length (IPv4 total length, IPv6 payload length + 40). */
+uint32_t pkt_ip_len(const struct pkt *p);
+
+/* TCP/UDP payload bytes. */
+static inline uint32_t pkt_payload_len(const struct pkt *p)
+{
+	return p->l3_off + pkt_ip_len(p) - p->pay_off;
+}
+
+/*
+ * Verify the L4 checksum in software and set p->csum to VALID or BAD.
+ * With @accept_partial, a field equal to the pseudo-header sum (a capture
+ * taken on a host with checksum offload) gives PARTIAL instead of BAD.
+ * A UDP/IPv4 checksum of 0 (none) counts as VALID.  Returns p->csum.
+ */
+enum pkt_csum pkt_l4_csum_verify(struct pkt *p, int accept_partial);
+
+/*
+ * Make the L4 checksum complete in place if it is partial (p->csum
+ * PARTIAL), then mark it VALID.  Returns 0 or -EINVAL.
+ */
+int pkt_csum_complete(struct pkt *p);
+
+/*
+ * Write the partial (pseudo-header) L4 checksum for the current lengths
+ * and mark p->csum PARTIAL.
+ */
+void pkt_csum_set_partial(struct pkt *p);
+
+#endif
