@@ -1,1 +1,382 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * pkt: the buffer pool and the frame parser.
+ *
+ * The parser is the first thing that touches bytes from the outside, so
+ * every offset it derives is checked against the frame length before it
+ * is used; the rest of grogso relies on the offsets it leaves behind.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "grogso/csum.h"
+#include "grogso/pkt.h"
+
+#define VLAN_HLEN 4
+#define IPV4_HLEN_MIN 20
+#define IPV6_HLEN 40
+#define TCP_HLEN_MIN 20
+#define UDP_HLEN 8
+
+#define IPV4_MF 0x2000
+#define IPV4_OFFSET_MASK 0x1fff
+
+#define IPV6_NEXT_HOPOPTS 0
+#define IPV6_NEXT_ROUTING 43
+#define IPV6_NEXT_FRAGMENT 44
+#define IPV6_NEXT_DSTOPTS 60
+#define IPV6_EXT_WALK_MAX 8     /* bound the walk on hostile chains */
+
+int pkt_pool_init(struct pkt_pool *pool, uint32_t count)
+{
+	size_t len = (size_t)count * PKT_BUF_SIZE;
+	void *mem;
+	uint32_t i;
+
+	memset(pool, 0, sizeof(*pool));
+	if (!count)
+		return -EINVAL;
+	/* NORESERVE: buffers are sized for 64 KiB aggregates but most stay
+	 * small; only the pages actually written are backed */
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (mem == MAP_FAILED)
+		return -ENOMEM;
+	pool->pkts = calloc(count, sizeof(*pool->pkts));
+	if (!pool->pkts) {
+		munmap(mem, len);
+		return -ENOMEM;
+	}
+	pool->mem = mem;
+	pool->mem_len = len;
+	pool->count = count;
+	/* thread the free list so the first buffer is handed out first */
+	for (i = count; i-- > 0;) {
+		struct pkt *p = &pool->pkts[i];
+
+		p->buf = pool->mem + (size_t)i * PKT_BUF_SIZE;
+		p->data = p->buf + PKT_HEADROOM;
+		pkt_free(pool, p);
+	}
+	return 0;
+}
+
+void pkt_pool_destroy(struct pkt_pool *pool)
+{
+	if (pool->mem)
+		munmap(pool->mem, pool->mem_len);
+	free(pool->pkts);
+	memset(pool, 0, sizeof(*pool));
+}
+
+static void reset_state(struct pkt *p)
+{
+	p->l3_off = 0;
+	p->l4_off = 0;
+	p->pay_off = 0;
+	p->ethertype = 0;
+	p->vlan_tci = 0;
+	p->has_vlan = 0;
+	p->l3 = PKT_L3_NONE;
+	p->l4_proto = 0;
+	p->csum = PKT_CSUM_UNKNOWN;
+	p->ip_frag = 0;
+	p->ip_opts = 0;
+	p->ip_pad = 0;
+	p->ipv6_ext = 0;
+	p->ipv6_ext_other = 0;
+	p->gso_size = 0;
+	p->gso_type = 0;
+	memset(&p->agg, 0, sizeof(p->agg));
+	p->agg.segs = 1;
+	p->agg.ipid_mode = PKT_IPID_NONE;
+}
+
+/*
+ * TCP/UDP header inside the IP datagram that ends at @ip_end.  Sets
+ * l4_off/pay_off.
+ */
+static enum drop_reason parse_l4(struct pkt *p, uint32_t off, uint32_t ip_end)
+{
+	const uint8_t *l4 = p->data + off;
+	uint32_t room = ip_end - off;
+
+	p->l4_off = (uint16_t)off;
+	switch (p->l4_proto) {
+	case IPPROTO_TCP_: {
+		uint32_t doff;
+
+		if (room < TCP_HLEN_MIN)
+			return DROP_L4_TRUNC;
+		doff = (uint32_t)(l4[12] >> 4) * 4;
+		if (doff < TCP_HLEN_MIN)
+			return DROP_TCP_DOFF;
+		if (doff > room)
+			return DROP_L4_TRUNC;
+		p->pay_off = (uint16_t)(off + doff);
+		break;
+	}
+	case IPPROTO_UDP_: {
+		uint16_t ulen;
+
+		if (room < UDP_HLEN)
+			return DROP_L4_TRUNC;
+		ulen = get_be16(l4 + 4);
+		/* shorter than the IP payload is legal (GRO will not merge it);
+		 * a first fragment holds only the start of the datagram */
+		if (ulen < UDP_HLEN || (ulen > room && !p->ip_frag))
+			return DROP_UDP_LEN;
+		p->pay_off = (uint16_t)(off + UDP_HLEN);
+		break;
+	}
+	default:
+		p->pay_off = (uint16_t)off;
+		break;
+	}
+	return DROP_NONE;
+}
+
+static enum drop_reason parse_ipv4(struct pkt *p)
+{
+	const uint8_t *ip = p->data + p->l3_off;
+	uint32_t avail = p->len - p->l3_off;
+	uint32_t ihl, tot_len;
+	uint16_t frag;
+
+	if (avail < IPV4_HLEN_MIN)
+		return DROP_IP_TRUNC;
+	if ((ip[0] >> 4) != 4)
+		return DROP_IP_VERSION;
+	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
+	if (ihl < IPV4_HLEN_MIN)
+		return DROP_IP_IHL;
+	if (ihl > avail)
+		return DROP_IP_TRUNC;
+	tot_len = get_be16(ip + 2);
+	if (tot_len < ihl || tot_len > avail)
+		return DROP_IP_LEN;
+	if (csum_ip4_header(ip, ihl) != 0)
+		return DROP_IP_CSUM;
+
+	p->l3 = PKT_L3_IPV4;
+	p->l4_proto = ip[9];
+	p->ip_opts = ihl > IPV4_HLEN_MIN;
+	p->ip_pad = tot_len < avail;
+	p->agg.ipid_first = p->agg.ipid_last = get_be16(ip + 4);
+	p->agg.ipid_mode = PKT_IPID_SINGLE;
+	frag = get_be16(ip + 6);
+	p->ip_frag = (frag & (IPV4_MF | IPV4_OFFSET_MASK)) != 0;
+	/* a non-first fragment carries no L4 header */
+	if (frag & IPV4_OFFSET_MASK)
+		return DROP_NONE;
+	return parse_l4(p, p->l3_off + ihl, p->l3_off + tot_len);
+}
+
+/* Extension headers other than Routing, Fragment and Destination Options. */
+static int ipv6_other_ext(uint8_t next)
+{
+	switch (next) {
+	case IPV6_NEXT_HOPOPTS:
+	case 51:        /* AH */
+	case 135:       /* Mobility */
+	case 139:       /* HIP */
+	case 140:       /* Shim6 */
+	case 253:       /* experimental (RFC 3692) */
+	case 254:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static enum drop_reason parse_ipv6(struct pkt *p)
+{
+	const uint8_t *ip = p->data + p->l3_off;
+	uint32_t avail = p->len - p->l3_off;
+	uint32_t plen, off, end, hlen;
+	uint8_t next;
+	int n;
+
+	if (avail < IPV6_HLEN)
+		return DROP_IP_TRUNC;
+	if ((ip[0] >> 4) != 6)
+		return DROP_IP_VERSION;
+	plen = get_be16(ip + 4);
+	if (plen + IPV6_HLEN > avail)
+		return DROP_IP_LEN;
+
+	p->l3 = PKT_L3_IPV6;
+	p->ip_pad = plen + IPV6_HLEN < avail;
+	next = ip[6];
+	if (plen == 0) {
+		/* jumbogram (RFC 2675) or nothing at all: not ours to walk */
+		p->ipv6_ext_other = 1;
+		p->l4_proto = next;
+		return DROP_NONE;
+	}
+	off = p->l3_off + IPV6_HLEN;
+	end = p->l3_off + IPV6_HLEN + plen;
+	for (n = 0;; n++) {
+		if (next == IPV6_NEXT_ROUTING || next == IPV6_NEXT_DSTOPTS) {
+			/* ipv6_gro_receive walks exactly these two */
+			if (n >= IPV6_EXT_WALK_MAX || end - off < 8) {
+				p->ipv6_ext_other = 1;
+				p->l4_proto = next;
+				return DROP_NONE;
+			}
+			hlen = ((uint32_t)p->data[off + 1] + 1) * 8;
+			if (hlen > end - off) {
+				p->ipv6_ext_other = 1;
+				p->l4_proto = next;
+				return DROP_NONE;
+			}
+			p->ipv6_ext = 1;
+			next = p->data[off];
+			off += hlen;
+			continue;
+		}
+		if (next == IPV6_NEXT_FRAGMENT) {
+			p->ip_frag = 1;
+			p->l4_proto = next;
+			return DROP_NONE;
+		}
+		break;
+	}
+	p->l4_proto = next;
+	if (ipv6_other_ext(next)) {
+		/* Hop-by-Hop, AH, ...: ipv6_gro_receive does not walk them */
+		p->ipv6_ext_other = 1;
+		return DROP_NONE;
+	}
+	return parse_l4(p, off, end);
+}
+
+enum drop_reason pkt_parse(struct pkt *p)
+{
+	uint16_t type;
+
+	reset_state(p);
+	if (p->len < ETH_HLEN_)
+		return DROP_RUNT;
+	type = get_be16(p->data + 12);
+	p->l3_off = ETH_HLEN_;
+	if (type == ETHTYPE_VLAN) {
+		if (p->len < ETH_HLEN_ + VLAN_HLEN)
+			return DROP_VLAN_TRUNC;
+		p->has_vlan = 1;
+		p->vlan_tci = get_be16(p->data + 14);
+		type = get_be16(p->data + 16);
+		p->l3_off = ETH_HLEN_ + VLAN_HLEN;
+	}
+	p->ethertype = type;
+	switch (type) {
+	case ETHTYPE_IPV4:
+		return parse_ipv4(p);
+	case ETHTYPE_IPV6:
+		return parse_ipv6(p);
+	case ETHTYPE_ARP:
+		p->l3 = PKT_L3_ARP;
+		return DROP_NONE;
+	default:
+		return DROP_NONE;
+	}
+}
+
+uint32_t pkt_ip_len(const struct pkt *p)
+{
+	const uint8_t *ip = p->data + p->l3_off;
+
+	switch (p->l3) {
+	case PKT_L3_IPV4:
+		return get_be16(ip + 2);
+	case PKT_L3_IPV6:
+		return (uint32_t)get_be16(ip + 4) + IPV6_HLEN;
+	default:
+		return p->len - p->l3_off;
+	}
+}
+
+static int l4_is_tcp_udp(const struct pkt *p)
+{
+	return p->l4_off && (p->l4_proto == IPPROTO_TCP_ ||
+			     p->l4_proto == IPPROTO_UDP_);
+}
+
+/* Offset of the TCP/UDP checksum field from the L4 header. */
+static uint32_t l4_csum_field(const struct pkt *p)
+{
+	return p->l4_proto == IPPROTO_TCP_ ? 16 : 6;
+}
+
+/* Pseudo-header sum for the L4 bytes from l4_off to the IP end. */
+static uint64_t pseudo_sum(const struct pkt *p, uint32_t l4len)
+{
+	const uint8_t *ip = p->data + p->l3_off;
+
+	if (p->l3 == PKT_L3_IPV4)
+		return csum_pseudo4(ip + 12, ip + 16, p->l4_proto, l4len);
+	return csum_pseudo6(ip + 8, ip + 24, p->l4_proto, l4len);
+}
+
+enum pkt_csum pkt_l4_csum_verify(struct pkt *p, int accept_partial)
+{
+	uint32_t l4len, ip_end;
+	uint16_t field;
+	uint64_t ps;
+
+	if (!l4_is_tcp_udp(p) || p->ip_frag) {
+		p->csum = PKT_CSUM_BAD;
+		return p->csum;
+	}
+	ip_end = p->l3_off + pkt_ip_len(p);
+	l4len = ip_end - p->l4_off;
+	field = get_be16(p->data + p->l4_off + l4_csum_field(p));
+	if (p->l4_proto == IPPROTO_UDP_ && p->l3 == PKT_L3_IPV4 && field == 0) {
+		p->csum = PKT_CSUM_VALID;       /* RFC 768: no checksum */
+		return p->csum;
+	}
+	ps = pseudo_sum(p, l4len);
+	if (csum_finish(csum_partial(p->data + p->l4_off, l4len, ps)) == 0)
+		p->csum = PKT_CSUM_VALID;
+	else if (accept_partial && field == csum_fold(ps))
+		p->csum = PKT_CSUM_PARTIAL;
+	else
+		p->csum = PKT_CSUM_BAD;
+	return p->csum;
+}
+
+int pkt_csum_complete(struct pkt *p)
+{
+	uint32_t ip_end;
+	int err;
+
+	if (p->csum != PKT_CSUM_PARTIAL)
+		return 0;
+	if (!l4_is_tcp_udp(p))
+		return -EINVAL;
+	ip_end = p->l3_off + pkt_ip_len(p);
+	if (ip_end > p->len)
+		return -EINVAL;
+	err = csum_complete(p->data, ip_end, p->l4_off, l4_csum_field(p),
+			    p->l4_proto == IPPROTO_UDP_);
+	if (err)
+		return err;
+	p->csum = PKT_CSUM_VALID;
+	return 0;
+}
+
+void pkt_csum_set_partial(struct pkt *p)
+{
+	uint32_t l4len;
+
+	if (!l4_is_tcp_udp(p))
+		return;
+	l4len = p->l3_off + pkt_ip_len(p) - p->l4_off;
+	/* as Linux leaves CHECKSUM_PARTIAL: the folded, uninverted
+	 * pseudo-header sum (tcp_v4_send_check / udp4_hwcsum) */
+	put_be16(p->data + p->l4_off + l4_csum_field(p),
+		 csum_fold(pseudo_sum(p, l4len)));
+	p->csum = PKT_CSUM_PARTIAL;
+}
