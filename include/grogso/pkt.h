@@ -71,7 +71,7 @@ struct pkt {
 
 	/* parsed by pkt_parse; offsets from data */
 	uint16_t l3_off;
-	uint16_t l4_off;                /* 0 when not TCP/UDP */
+	uint16_t l4_off;                /* L4 header (TCP, UDP, ICMP...); 0 if none */
 	uint16_t pay_off;               /* TCP/UDP payload */
 	uint16_t ethertype;             /* inner, after a VLAN tag */
 	uint16_t vlan_tci;

@@ -70,7 +70,9 @@ enum drop_reason vnet_check(const struct vnet_hdr *h, struct pkt *p);
  * Fill @h for sending @p as it is.  With @offload, a super-packet gets
  * its GSO type and size and a partial checksum gets NEEDS_CSUM; without,
  * the header is all zero (the caller must have completed the checksum
- * and segmented the packet).
+ * and segmented the packet).  A super-packet sent with @offload must
+ * carry the partial checksum (pkt_csum_set_partial): the header says
+ * NEEDS_CSUM and the kernel's segmentation starts from that sum.
  */
 void vnet_from_pkt(struct vnet_hdr *h, const struct pkt *p, int offload);
 
