@@ -35,6 +35,9 @@ void log_set_level(int level)
  * does not interleave with the summary or a second process.
  */
 static void log_vmsg(int level, const char *tag, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void log_vmsg(int level, const char *tag, const char *fmt, va_list ap)
 {
 	char msg[LOG_MSG_MAX];
 	int n;
