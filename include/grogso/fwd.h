@@ -62,4 +62,41 @@ void fwd_input(struct fwd *f, unsigned int in_port, struct pkt *p,
  */
 uint64_t fwd_timer(struct fwd *f, uint64_t now_ns);
 
+/* ---- inspection (tests, stats dump, the loop's timer) ---- */
+
+enum fwd_neigh_state {
+	FWD_NEIGH_NONE = 0,
+	FWD_NEIGH_INCOMPLETE,           /* resolving: packets held, solicitations sent */
+	FWD_NEIGH_REACHABLE,            /* confirmed in the last 30 s */
+	FWD_NEIGH_STALE,                /* known, unconfirmed: used, probed on use */
+	FWD_NEIGH_PROBE,                /* stale and being checked by unicast */
+};
+
+/* What fwd originated or let through knowingly; drops are in stats. */
+struct fwd_counters {
+	uint64_t icmp_sent;             /* ICMP/ICMPv6 errors sent */
+	uint64_t icmp_ratelimited;      /* errors the token bucket held back */
+	uint64_t solicits;              /* ARP requests and NS sent */
+	uint64_t frags;                 /* IPv4 fragments sent */
+	uint64_t gso_over_mtu;          /* DF-clear aggregates whose segments
+					 * exceed the egress MTU, left to egress */
+};
+
+/*
+ * Earliest pending timer deadline, or 0.  Cheap: call it after fwd_input
+ * to (re)arm the timer; it may be earlier than needed, never later.
+ */
+uint64_t fwd_next_deadline(const struct fwd *f);
+
+void fwd_get_counters(const struct fwd *f, struct fwd_counters *out);
+
+/*
+ * State of neighbour @addr (@family AF_INET/AF_INET6) on @port as of
+ * @now_ns, with its MAC copied to @mac (may be NULL) when there is an
+ * entry.  FWD_NEIGH_NONE when there is none.
+ */
+enum fwd_neigh_state fwd_neigh_get(const struct fwd *f, unsigned int port,
+				   int family, const uint8_t *addr,
+				   uint8_t mac[6], uint64_t now_ns);
+
 #endif

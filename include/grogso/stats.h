@@ -49,7 +49,8 @@
 	X(FRAG_DF, "frag-needed")       /* too big with DF set / IPv6 */ \
 	X(CONTROL, "control")           /* ARP/NDP/ICMP handled or refused */ \
 	X(LOCAL, "local")               /* addressed to grogso, consumed */ \
-	X(OTHER_HOST, "other-host")     /* route mode: not our MAC */
+	X(OTHER_HOST, "other-host")     /* route mode: not our MAC */ \
+	X(MARTIAN, "martian")           /* route mode: impossible address (RFC 1812 5.3.7) */
 
 /*
  * Passes: forwarded, but not offered to GRO.  The reason GRO left it.

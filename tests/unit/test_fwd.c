@@ -1,0 +1,1112 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * fwd: bridge mode, and route mode's ARP, NDP, ping, routing, neighbour
+ * resolution, ICMP errors, MTU handling and fragmentation.  Expected
+ * checksums are computed with frames.h's own code, not csum.c.
+ */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "grogso/fwd.h"
+#include "frames.h"
+
+#define NS_PER_S 1000000000ull
+#define MAXOUT 128
+
+static const uint8_t lan_mac[6] = { 0x02, 0, 0, 0, 0x01, 0x04 };
+static const uint8_t wan_mac[6] = { 0x02, 0, 0, 0, 0x01, 0x05 };
+static const uint8_t h1_mac[6] = { 0x02, 0, 0, 0, 0, 0x11 };   /* LAN host */
+static const uint8_t h1b_mac[6] = { 0x02, 0, 0, 0, 0, 0x12 };  /* its new NIC */
+static const uint8_t h2_mac[6] = { 0x02, 0, 0, 0, 0, 0x22 };   /* WAN host */
+static const uint8_t gw_mac[6] = { 0x02, 0, 0, 0, 0, 0xfe };   /* WAN gateway */
+static const uint8_t gw2_mac[6] = { 0x02, 0, 0, 0, 0, 0xfd };
+static const uint8_t lgw_mac[6] = { 0x02, 0, 0, 0, 0, 0xfc };  /* LAN gateway */
+static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+struct env {
+	struct pkt_pool pool;
+	struct stats_port st[FWD_NPORTS];
+	struct config c;
+	struct fwd_port_info ports[FWD_NPORTS];
+	struct fwd *f;
+	struct pkt *out[MAXOUT];
+	unsigned int out_port[MAXOUT];
+	unsigned int nout;
+};
+
+static void tx_collect(void *ctx, unsigned int port, struct pkt *p)
+{
+	struct env *e = ctx;
+
+	assert_true(e->nout < MAXOUT);
+	e->out[e->nout] = p;
+	e->out_port[e->nout] = port;
+	e->nout++;
+}
+
+static void clear_out(struct env *e)
+{
+	unsigned int i;
+
+	for (i = 0; i < e->nout; i++)
+		pkt_free(&e->pool, e->out[i]);
+	e->nout = 0;
+}
+
+static void addr(struct config_prefix *p, const char *s, uint8_t plen)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = strchr(s, ':') ? AF_INET6 : AF_INET;
+	assert_int_equal(inet_pton(p->family, s, p->addr), 1);
+	p->plen = plen;
+}
+
+static void route(struct config *c, const char *dst, uint8_t plen,
+		  const char *gw)
+{
+	struct config_route *r = &c->routes[c->n_routes++];
+
+	addr(&r->dst, dst, plen);
+	assert_int_equal(inet_pton(r->dst.family, gw, r->gw), 1);
+	r->has_gw = 1;
+}
+
+static void ip(const char *s, uint8_t *out)
+{
+	assert_int_equal(inet_pton(strchr(s, ':') ? AF_INET6 : AF_INET, s, out), 1);
+}
+
+static int env_create(struct env *e)
+{
+	struct stats_port *stp[FWD_NPORTS] = { &e->st[0], &e->st[1] };
+	struct fwd_port_info ports[FWD_NPORTS];
+
+	memcpy(ports, e->ports, sizeof(ports));
+	e->f = fwd_create(&e->c, ports, &e->pool, stp, tx_collect, e);
+	return e->f ? 0 : -1;
+}
+
+/*
+ * LAN 198.18.1.1/24 + 2001:db8:1::1/64, WAN 198.19.1.1/24 +
+ * 2001:db8:2::1/64; IPv4 default via 198.19.1.254, 10/8 via the LAN's
+ * 198.18.1.254, 10.1/16 via 198.19.1.253; IPv6 2001:db8:99::/48 via
+ * 2001:db8:2::fe and no IPv6 default.
+ */
+static int setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+
+	assert_non_null(e);
+	assert_int_equal(pkt_pool_init(&e->pool, 256), 0);
+	addr(&e->c.lan_addr[e->c.n_lan_addr++], "198.18.1.1", 24);
+	addr(&e->c.lan_addr[e->c.n_lan_addr++], "2001:db8:1::1", 64);
+	addr(&e->c.wan_addr[e->c.n_wan_addr++], "198.19.1.1", 24);
+	addr(&e->c.wan_addr[e->c.n_wan_addr++], "2001:db8:2::1", 64);
+	route(&e->c, "0.0.0.0", 0, "198.19.1.254");
+	route(&e->c, "10.0.0.0", 8, "198.18.1.254");
+	route(&e->c, "10.1.0.0", 16, "198.19.1.253");
+	route(&e->c, "2001:db8:99::", 48, "2001:db8:2::fe");
+	memcpy(e->ports[0].mac, lan_mac, 6);
+	memcpy(e->ports[1].mac, wan_mac, 6);
+	e->ports[0].mtu = 1500;
+	e->ports[1].mtu = 1500;
+	assert_int_equal(env_create(e), 0);
+	*state = e;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct env *e = *state;
+
+	clear_out(e);
+	fwd_destroy(e->f);
+	pkt_pool_destroy(&e->pool);
+	free(e);
+	return 0;
+}
+
+/* ---- frame builders (checksums by frames.h) ---- */
+
+static struct pkt *raw_pkt(struct env *e, const uint8_t *b, size_t len)
+{
+	struct pkt *p = pkt_alloc(&e->pool);
+
+	assert_non_null(p);
+	memcpy(p->data, b, len);
+	p->len = (uint32_t)len;
+	assert_int_equal(pkt_parse(p), DROP_NONE);
+	return p;
+}
+
+static size_t eth_hdr(uint8_t *b, const uint8_t *dst, const uint8_t *src,
+		      uint16_t type)
+{
+	memcpy(b, dst, 6);
+	memcpy(b + 6, src, 6);
+	b[12] = (uint8_t)(type >> 8);
+	b[13] = (uint8_t)type;
+	return 14;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static size_t arp_frame(uint8_t *b, const uint8_t *edst, uint16_t op,
+			const uint8_t *sha, const char *spa, const char *tpa)
+{
+	uint8_t *a = b + eth_hdr(b, edst, sha, 0x0806);
+
+	put16(a, 1);
+	put16(a + 2, 0x0800);
+	a[4] = 6;
+	a[5] = 4;
+	put16(a + 6, op);
+	memcpy(a + 8, sha, 6);
+	ip(spa, a + 14);
+	memset(a + 18, 0, 6);
+	ip(tpa, a + 24);
+	return 42;
+}
+
+static void send_arp(struct env *e, unsigned int port, uint16_t op,
+		     const uint8_t *sha, const char *spa, const char *tpa,
+		     uint64_t now)
+{
+	uint8_t b[64];
+	size_t n = arp_frame(b, bcast, op, sha, spa, tpa);
+
+	fwd_input(e->f, port, raw_pkt(e, b, n), now);
+}
+
+/* The folded (uninverted) sum of a pseudo-header, as frame_csum's init. */
+static uint32_t pseudo6(const uint8_t *src, const uint8_t *dst, uint32_t len,
+			uint8_t next)
+{
+	uint32_t s = (uint16_t)~frame_csum(src, 16, 0);
+
+	s += (uint16_t)~frame_csum(dst, 16, 0);
+	return s + len + next;
+}
+
+static size_t ip4_frame(uint8_t *b, const uint8_t *edst, const uint8_t *esrc,
+			const char *src, const char *dst, uint8_t ttl,
+			uint8_t proto, const uint8_t *l4, size_t l4len)
+{
+	uint8_t *iph = b + eth_hdr(b, edst, esrc, 0x0800);
+
+	memset(iph, 0, 20);
+	iph[0] = 0x45;
+	put16(iph + 2, (uint16_t)(20 + l4len));
+	put16(iph + 4, 0x4242);
+	put16(iph + 6, 0x4000);
+	iph[8] = ttl;
+	iph[9] = proto;
+	ip(src, iph + 12);
+	ip(dst, iph + 16);
+	put16(iph + 10, frame_csum(iph, 20, 0));
+	memcpy(iph + 20, l4, l4len);
+	return 14 + 20 + l4len;
+}
+
+static size_t ip6_frame(uint8_t *b, const uint8_t *edst, const uint8_t *esrc,
+			const char *src, const char *dst, uint8_t hop,
+			uint8_t next, uint8_t *l4, size_t l4len, int csum_at)
+{
+	uint8_t *iph = b + eth_hdr(b, edst, esrc, 0x86dd);
+
+	memset(iph, 0, 40);
+	iph[0] = 0x60;
+	put16(iph + 4, (uint16_t)l4len);
+	iph[6] = next;
+	iph[7] = hop;
+	ip(src, iph + 8);
+	ip(dst, iph + 24);
+	memcpy(iph + 40, l4, l4len);
+	if (csum_at >= 0) {
+		put16(iph + 40 + csum_at, 0);
+		put16(iph + 40 + csum_at,
+		      frame_csum(iph + 40, l4len,
+				 pseudo6(iph + 8, iph + 24, (uint32_t)l4len, next)));
+	}
+	return 14 + 40 + l4len;
+}
+
+/* A TCP frame from frames.h between the given hosts, for forwarding. */
+static struct pkt *tcp4(struct env *e, const uint8_t *edst,
+			const uint8_t *esrc, const char *src, const char *dst,
+			uint8_t ttl, uint16_t ipid, int df, uint32_t pay)
+{
+	struct frame_spec s;
+	struct pkt *p;
+
+	frame_spec_init(&s, 0, 6);
+	memcpy(s.dmac, edst, 6);
+	memcpy(s.smac, esrc, 6);
+	ip(src, s.src);
+	ip(dst, s.dst);
+	s.ttl = ttl;
+	s.ipid = ipid;
+	s.df = df;
+	s.pay_len = pay;
+	p = frame_pkt(&e->pool, &s);
+	assert_non_null(p);
+	return p;
+}
+
+static struct pkt *tcp6(struct env *e, const char *src, const char *dst,
+			uint8_t hop, uint32_t pay)
+{
+	struct frame_spec s;
+	struct pkt *p;
+
+	frame_spec_init(&s, 1, 6);
+	memcpy(s.dmac, wan_mac, 6);
+	memcpy(s.smac, h2_mac, 6);
+	ip(src, s.src);
+	ip(dst, s.dst);
+	s.ttl = hop;
+	s.pay_len = pay;
+	p = frame_pkt(&e->pool, &s);
+	assert_non_null(p);
+	return p;
+}
+
+static void assert_ip4_csum_ok(const struct pkt *p)
+{
+	const uint8_t *iph = p->data + 14;
+
+	assert_int_equal(frame_csum(iph, (size_t)(iph[0] & 15) * 4, 0), 0);
+}
+
+/* ---- bridge mode ---- */
+
+static void test_bridge_sends_frames_unchanged_to_other_port(void **state)
+{
+	struct env *e = *state;
+	uint8_t b[64], copy[64];
+	size_t n = arp_frame(b, bcast, 1, h1_mac, "198.18.1.2", "198.18.1.1");
+	struct pkt *p;
+
+	fwd_destroy(e->f);
+	e->c.mode = CONFIG_MODE_BRIDGE;
+	assert_int_equal(env_create(e), 0);
+	memcpy(copy, b, n);
+	fwd_input(e->f, FWD_PORT_LAN, raw_pkt(e, b, n), 0);
+	p = tcp4(e, h1_mac, h2_mac, "198.19.1.2", "198.18.1.2", 1, 7, 1, 50);
+	fwd_input(e->f, FWD_PORT_WAN, p, 0);
+	assert_int_equal(e->nout, 2);
+	assert_int_equal(e->out_port[0], FWD_PORT_WAN);
+	assert_int_equal(e->out[0]->len, n);
+	assert_memory_equal(e->out[0]->data, copy, n);
+	assert_int_equal(e->out_port[1], FWD_PORT_LAN);
+	assert_int_equal(e->out[1]->data[14 + 8], 1);  /* TTL untouched */
+	assert_int_equal(fwd_timer(e->f, 5 * NS_PER_S), 0);
+}
+
+/* ---- ARP ---- */
+
+static void test_arp_request_for_our_address_gets_exact_reply(void **state)
+{
+	static const uint8_t want[42] = {
+		0x02, 0, 0, 0, 0, 0x11,  0x02, 0, 0, 0, 0x01, 0x04,  0x08, 0x06,
+		0, 1, 0x08, 0, 6, 4, 0, 2,
+		0x02, 0, 0, 0, 0x01, 0x04,  198, 18, 1, 1,
+		0x02, 0, 0, 0, 0, 0x11,  198, 18, 1, 2,
+	};
+	struct env *e = *state;
+	uint8_t a[16], mac[6];
+
+	send_arp(e, FWD_PORT_LAN, 1, h1_mac, "198.18.1.2", "198.18.1.1", 0);
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(e->out_port[0], FWD_PORT_LAN);
+	assert_int_equal(e->out[0]->len, sizeof(want));
+	assert_memory_equal(e->out[0]->data, want, sizeof(want));
+	assert_int_equal(e->st[0].drop[DROP_LOCAL], 1);
+	/* the asker is now known (RFC 826 merge), not yet confirmed */
+	ip("198.18.1.2", a);
+	assert_int_equal(fwd_neigh_get(e->f, 0, AF_INET, a, mac, 0),
+			 FWD_NEIGH_STALE);
+	assert_memory_equal(mac, h1_mac, 6);
+}
+
+static void test_arp_for_another_address_is_ignored(void **state)
+{
+	struct env *e = *state;
+	uint8_t a[16];
+
+	send_arp(e, FWD_PORT_LAN, 1, h1_mac, "198.18.1.2", "198.18.1.77", 0);
+	/* our WAN address asked on the LAN is not answered there either */
+	send_arp(e, FWD_PORT_LAN, 1, h1_mac, "198.18.1.2", "198.19.1.1", 0);
+	assert_int_equal(e->nout, 0);
+	assert_int_equal(e->st[0].drop[DROP_OTHER_HOST], 2);
+	ip("198.18.1.2", a);
+	assert_int_equal(fwd_neigh_get(e->f, 0, AF_INET, a, NULL, 0),
+			 FWD_NEIGH_NONE);
+}
+
+static void test_gratuitous_arp_updates_neighbour(void **state)
+{
+	struct env *e = *state;
+	uint8_t a[16], mac[6];
+
+	ip("198.18.1.2", a);
+	send_arp(e, FWD_PORT_LAN, 1, h1_mac, "198.18.1.2", "198.18.1.2", 0);
+	assert_int_equal(fwd_neigh_get(e->f, 0, AF_INET, a, mac, 0),
+			 FWD_NEIGH_STALE);
+	assert_memory_equal(mac, h1_mac, 6);
+	send_arp(e, FWD_PORT_LAN, 2, h1b_mac, "198.18.1.2", "198.18.1.2", 0);
+	assert_int_equal(fwd_neigh_get(e->f, 0, AF_INET, a, mac, 0),
+			 FWD_NEIGH_STALE);
+	assert_memory_equal(mac, h1b_mac, 6);
+	assert_int_equal(e->nout, 0);
+	assert_int_equal(e->st[0].drop[DROP_LOCAL], 2);
+	/* off-link announcements are refused */
+	send_arp(e, FWD_PORT_LAN, 1, h1_mac, "192.0.2.9", "192.0.2.9", 0);
+	ip("192.0.2.9", a);
+	assert_int_equal(fwd_neigh_get(e->f, 0, AF_INET, a, NULL, 0),
+			 FWD_NEIGH_NONE);
+	assert_int_equal(e->st[0].drop[DROP_CONTROL], 1);
+}
+
+static void test_malformed_arp_counted_as_control(void **state)
+{
+	struct env *e = *state;
+	uint8_t b[64];
+	size_t n = arp_frame(b, bcast, 1, h1_mac, "198.18.1.2", "198.18.1.1");
+
+	b[14 + 5] = 16;         /* protocol address length */
+	fwd_input(e->f, FWD_PORT_LAN, raw_pkt(e, b, n), 0);
+	fwd_input(e->f, FWD_PORT_LAN, raw_pkt(e, b, 30), 0);
+	assert_int_equal(e->nout, 0);
+	assert_int_equal(e->st[0].drop[DROP_CONTROL], 2);
+}
+
+/* ---- NDP ---- */
+
+static size_t ns_frame(uint8_t *b, const char *src, const char *dst,
+		       const uint8_t *edst, const char *target, int slla)
+{
+	uint8_t m[32];
+
+	memset(m, 0, sizeof(m));
+	m[0] = 135;
+	ip(target, m + 8);
+	if (slla) {
+		m[24] = 1;
+		m[25] = 1;
+		memcpy(m + 26, h1_mac, 6);
+	}
+	return ip6_frame(b, edst, h1_mac, src, dst, 255, 58, m,
+			 slla ? 32 : 24, 2);
+}
+
+static void test_ns_gets_exact_na(void **state)
+{
+	static const uint8_t want_hdr[14 + 8] = {
+		0x02, 0, 0, 0, 0, 0x11,  0x02, 0, 0, 0, 0x01, 0x04,  0x86, 0xdd,
+		0x60, 0, 0, 0,  0, 32, 58, 255,
+	};
+	static const uint8_t mc[6] = { 0x33, 0x33, 0xff, 0, 0, 0x01 };
+	struct env *e = *state;
+	uint8_t b[128], want[32], src[16], dst[16], mac[6];
+	const uint8_t *o;
+	size_t n = ns_frame(b, "2001:db8:1::2", "ff02::1:ff00:1", mc,
+			    "2001:db8:1::1", 1);
+
+	fwd_input(e->f, FWD_PORT_LAN, raw_pkt(e, b, n), 0);
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(e->out_port[0], FWD_PORT_LAN);
+	o = e->out[0]->data;
+	assert_int_equal(e->out[0]->len, 14 + 40 + 32);
+	assert_memory_equal(o, want_hdr, sizeof(want_hdr));
+	ip("2001:db8:1::1", src);
+	ip("2001:db8:1::2", dst);
+	assert_memory_equal(o + 22, src, 16);
+	assert_memory_equal(o + 38, dst, 16);
+	memset(want, 0, sizeof(want));
+	want[0] = 136;
+	want[4] = 0xe0;                 /* router, solicited, override */
+	memcpy(want + 8, src, 16);
+	want[24] = 2;
+	want[25] = 1;
+	memcpy(want + 26, lan_mac, 6);
+	put16(want + 2, frame_csum(want, 32, pseudo6(src, dst, 32, 58)));
+	assert_memory_equal(o + 54, want, 32);
+	assert_int_equal(e->st[0].drop[DROP_LOCAL], 1);
+	assert_int_equal(fwd_neigh_get(e->f, 0, AF_INET6, dst, mac, 0),
+			 FWD_NEIGH_STALE);
+	assert_memory_equal(mac, h1_mac, 6);
+}
+
+static void test_ns_for_link_local_answered_unicast(void **state)
+{
+	struct env *e = *state;
+	uint8_t b[128], ll[16];
+	size_t n;
+
+	/* fe80::(02^02):00:00ff:fe00:0104 from 02:00:00:00:01:04 */
+	n = ns_frame(b, "fe80::11", "fe80::ff:fe00:104", lan_mac,
+		     "fe80::ff:fe00:104", 1);
+	fwd_input(e->f, FWD_PORT_LAN, raw_pkt(e, b, n), 0);
+	assert_int_equal(e->nout, 1);
+	ip("fe80::ff:fe00:104", ll);
+	assert_memory_equal(e->out[0]->data + 22, ll, 16);
+	assert_memory_equal(e->out[0]->data + 54 + 8, ll, 16);
+	/* a solicitation for someone else */
+	n = ns_frame(b, "2001:db8:1::2", "ff02::1:ff00:1", lan_mac,
+		     "2001:db8:1::2:0:1", 1);
+	fwd_input(e->f, FWD_PORT_LAN, raw_pkt(e, b, n), 0);
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(e->st[0].drop[DROP_OTHER_HOST], 1);
+	/* hop limit below 255: off-link, refused (RFC 4861 7.1.1) */
+	n = ns_frame(b, "2001:db8:1::2", "2001:db8:1::1", lan_mac,
+		     "2001:db8:1::1", 1);
+	b[14 + 7] = 254;
+	fwd_input(e->f, FWD_PORT_LAN, raw_pkt(e, b, n), 0);
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(e->st[0].drop[DROP_CONTROL], 1);
+}
+
+static void test_unsolicited_na_is_learnt(void **state)
+{
+	static const uint8_t mc[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	struct env *e = *state;
+	uint8_t b[128], m[32], a[16], mac[6];
+	size_t n;
+
+	memset(m, 0, sizeof(m));
+	m[0] = 136;
+	m[4] = 0x20;                    /* override, unsolicited */
+	ip("2001:db8:1::2", m + 8);
+	m[24] = 2;
+	m[25] = 1;
+	memcpy(m + 26, h1b_mac, 6);
+	n = ip6_frame(b, mc, h1b_mac, "2001:db8:1::2", "ff02::1", 255, 58, m,
+		      32, 2);
+	fwd_input(e->f, FWD_PORT_LAN, raw_pkt(e, b, n), 0);
+	ip("2001:db8:1::2", a);
+	assert_int_equal(fwd_neigh_get(e->f, 0, AF_INET6, a, mac, 0),
+			 FWD_NEIGH_STALE);
+	assert_memory_equal(mac, h1b_mac, 6);
+	assert_int_equal(e->nout, 0);
+	assert_int_equal(e->st[0].drop[DROP_LOCAL], 1);
+}
+
+/* ---- ping ---- */
+
+static void test_ping_gets_exact_reply(void **state)
+{
+	struct env *e = *state;
+	uint8_t b[128], icmp[16], want[14 + 20 + 16];
+	size_t n;
+
+	memset(icmp, 0, sizeof(icmp));
+	icmp[0] = 8;
+	put16(icmp + 4, 0x1234);
+	put16(icmp + 6, 1);
+	memcpy(icmp + 8, "grogso!!", 8);
+	put16(icmp + 2, frame_csum(icmp, 16, 0));
+	n = ip4_frame(b, lan_mac, h1_mac, "198.18.1.2", "198.18.1.1", 64, 1,
+		      icmp, 16);
+	fwd_input(e->f, FWD_PORT_LAN, raw_pkt(e, b, n), 0);
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(e->out_port[0], FWD_PORT_LAN);
+
+	eth_hdr(want, h1_mac, lan_mac, 0x0800);
+	memset(want + 14, 0, 20);
+	want[14] = 0x45;
+	put16(want + 16, 36);
+	put16(want + 18, 1);            /* the first ID grogso uses */
+	want[22] = 64;
+	want[23] = 1;
+	ip("198.18.1.1", want + 26);
+	ip("198.18.1.2", want + 30);
+	put16(want + 24, frame_csum(want + 14, 20, 0));
+	memcpy(want + 34, icmp, 16);
+	want[34] = 0;
+	put16(want + 36, 0);
+	put16(want + 36, frame_csum(want + 34, 16, 0));
+	assert_int_equal(e->out[0]->len, sizeof(want));
+	assert_memory_equal(e->out[0]->data, want, sizeof(want));
+	assert_int_equal(e->st[0].drop[DROP_LOCAL], 1);
+
+	/* the WAN address answers from the LAN too (weak host) */
+	ip("198.19.1.1", b + 14 + 16);
+	put16(b + 14 + 10, 0);
+	put16(b + 14 + 10, frame_csum(b + 14, 20, 0));
+	fwd_input(e->f, FWD_PORT_LAN, raw_pkt(e, b, n), 0);
+	assert_int_equal(e->nout, 2);
+	assert_memory_equal(e->out[1]->data + 26, b + 14 + 16, 4);
+
+	/* a bad ICMP checksum is not answered */
+	b[34 + 8] ^= 0xff;
+	fwd_input(e->f, FWD_PORT_LAN, raw_pkt(e, b, n), 0);
+	assert_int_equal(e->nout, 2);
+	assert_int_equal(e->st[0].drop[DROP_CONTROL], 1);
+}
+
+static void test_ping6_gets_exact_reply(void **state)
+{
+	struct env *e = *state;
+	uint8_t b[128], icmp[16], want[14 + 40 + 16], src[16], dst[16];
+	size_t n;
+
+	memset(icmp, 0, sizeof(icmp));
+	icmp[0] = 128;
+	put16(icmp + 4, 0x4321);
+	put16(icmp + 6, 9);
+	memcpy(icmp + 8, "ping6 me", 8);
+	n = ip6_frame(b, lan_mac, h1_mac, "2001:db8:1::2", "2001:db8:1::1",
+		      64, 58, icmp, 16, 2);
+	b[14 + 1] = 0x0a;               /* a flow label the reply keeps */
+	fwd_input(e->f, FWD_PORT_LAN, raw_pkt(e, b, n), 0);
+	assert_int_equal(e->nout, 1);
+
+	ip("2001:db8:1::1", src);
+	ip("2001:db8:1::2", dst);
+	eth_hdr(want, h1_mac, lan_mac, 0x86dd);
+	memset(want + 14, 0, 40);
+	want[14] = 0x60;
+	want[15] = 0x0a;
+	put16(want + 18, 16);
+	want[20] = 58;
+	want[21] = 64;
+	memcpy(want + 22, src, 16);
+	memcpy(want + 38, dst, 16);
+	memcpy(want + 54, icmp, 16);
+	want[54] = 129;
+	put16(want + 56, 0);
+	put16(want + 56, frame_csum(want + 54, 16, pseudo6(src, dst, 16, 58)));
+	assert_int_equal(e->out[0]->len, sizeof(want));
+	assert_memory_equal(e->out[0]->data, want, sizeof(want));
+	assert_int_equal(e->st[0].drop[DROP_LOCAL], 1);
+}
+
+/* ---- forwarding ---- */
+
+static void test_route_longest_prefix_match_and_default(void **state)
+{
+	struct env *e = *state;
+
+	send_arp(e, FWD_PORT_WAN, 1, gw_mac, "198.19.1.254", "198.19.1.254", 0);
+	send_arp(e, FWD_PORT_WAN, 1, gw2_mac, "198.19.1.253", "198.19.1.253", 0);
+	send_arp(e, FWD_PORT_LAN, 1, lgw_mac, "198.18.1.254", "198.18.1.254", 0);
+	/* probing a stale entry on first use is tested elsewhere; confirm */
+	send_arp(e, FWD_PORT_WAN, 2, gw_mac, "198.19.1.254", "198.19.1.1", 0);
+	send_arp(e, FWD_PORT_WAN, 2, gw2_mac, "198.19.1.253", "198.19.1.1", 0);
+	send_arp(e, FWD_PORT_LAN, 2, lgw_mac, "198.18.1.254", "198.18.1.1", 0);
+	assert_int_equal(e->nout, 0);
+
+	fwd_input(e->f, FWD_PORT_LAN,
+		  tcp4(e, lan_mac, h1_mac, "198.18.1.2", "10.1.2.3", 64, 1, 1, 10), 0);
+	fwd_input(e->f, FWD_PORT_LAN,
+		  tcp4(e, lan_mac, h1_mac, "198.18.1.2", "10.2.0.1", 64, 2, 1, 10), 0);
+	fwd_input(e->f, FWD_PORT_LAN,
+		  tcp4(e, lan_mac, h1_mac, "198.18.1.2", "203.0.113.9", 64, 3, 1, 10), 0);
+	assert_int_equal(e->nout, 3);
+	assert_int_equal(e->out_port[0], FWD_PORT_WAN);   /* 10.1/16 */
+	assert_memory_equal(e->out[0]->data, gw2_mac, 6);
+	assert_int_equal(e->out_port[1], FWD_PORT_LAN);   /* 10/8 */
+	assert_memory_equal(e->out[1]->data, lgw_mac, 6);
+	assert_memory_equal(e->out[1]->data + 6, lan_mac, 6);
+	assert_int_equal(e->out_port[2], FWD_PORT_WAN);   /* default */
+	assert_memory_equal(e->out[2]->data, gw_mac, 6);
+}
+
+static void test_forward_decrements_ttl_keeps_checksum_and_rewrites_macs(void **state)
+{
+	struct env *e = *state;
+	uint8_t before[256], iph[20];
+	struct pkt *p;
+	uint32_t len;
+
+	send_arp(e, FWD_PORT_LAN, 2, h1_mac, "198.18.1.2", "198.18.1.1", 0);
+	p = tcp4(e, wan_mac, h2_mac, "198.19.1.2", "198.18.1.2", 64, 77, 1, 60);
+	len = p->len;
+	memcpy(before, p->data, len);
+	fwd_input(e->f, FWD_PORT_WAN, p, 0);
+	assert_int_equal(e->nout, 1);
+	p = e->out[0];
+	assert_int_equal(e->out_port[0], FWD_PORT_LAN);
+	assert_int_equal(p->len, len);
+	assert_memory_equal(p->data, h1_mac, 6);
+	assert_memory_equal(p->data + 6, lan_mac, 6);
+	assert_int_equal(p->data[14 + 8], 63);
+	assert_ip4_csum_ok(p);
+	/* the incremental update equals a recomputation */
+	memcpy(iph, p->data + 14, 20);
+	put16(iph + 10, 0);
+	assert_int_equal(rd16(p->data + 24), frame_csum(iph, 20, 0));
+	/* nothing else changed */
+	assert_memory_equal(p->data + 12, before + 12, 14 + 8 - 12);
+	assert_memory_equal(p->data + 14 + 12, before + 14 + 12, len - 26);
+}
+
+static void test_ttl_one_sends_time_exceeded_from_ingress_address(void **state)
+{
+	struct env *e = *state;
+	struct pkt *p = tcp4(e, wan_mac, h2_mac, "198.19.1.2", "198.18.1.2",
+			     1, 5, 1, 100);
+	uint8_t orig[256], a[4];
+	const uint8_t *o;
+	uint32_t ip_len = p->len - 14;
+
+	memcpy(orig, p->data + 14, ip_len);
+	fwd_input(e->f, FWD_PORT_WAN, p, 0);
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(e->out_port[0], FWD_PORT_WAN);
+	o = e->out[0]->data;
+	assert_int_equal(e->out[0]->len, 14 + 20 + 8 + ip_len);
+	assert_memory_equal(o, h2_mac, 6);
+	assert_memory_equal(o + 6, wan_mac, 6);
+	assert_int_equal(o[14 + 1], 0xc0);
+	assert_int_equal(o[14 + 8], 64);
+	assert_int_equal(o[14 + 9], 1);
+	ip("198.19.1.1", a);
+	assert_memory_equal(o + 26, a, 4);
+	ip("198.19.1.2", a);
+	assert_memory_equal(o + 30, a, 4);
+	assert_ip4_csum_ok(e->out[0]);
+	assert_int_equal(o[34], 11);
+	assert_int_equal(o[35], 0);
+	assert_int_equal(frame_csum(o + 34, 8 + ip_len, 0), 0);
+	assert_memory_equal(o + 42, orig, ip_len);
+	assert_int_equal(e->st[1].drop[DROP_TTL], 1);
+}
+
+static void test_ttl_one_ipv6_sends_time_exceeded(void **state)
+{
+	struct env *e = *state;
+	struct pkt *p = tcp6(e, "2001:db8:2::2", "2001:db8:1::2", 1, 20);
+	uint8_t src[16], dst[16];
+	const uint8_t *o;
+	uint32_t ip_len = p->len - 14;
+
+	fwd_input(e->f, FWD_PORT_WAN, p, 0);
+	assert_int_equal(e->nout, 1);
+	o = e->out[0]->data;
+	ip("2001:db8:2::1", src);
+	ip("2001:db8:2::2", dst);
+	assert_memory_equal(o + 22, src, 16);
+	assert_memory_equal(o + 38, dst, 16);
+	assert_int_equal(o[54], 3);
+	assert_int_equal(rd16(o + 18), 8 + ip_len);
+	assert_int_equal(frame_csum(o + 54, 8 + ip_len,
+				    pseudo6(src, dst, 8 + ip_len, 58)), 0);
+	assert_int_equal(e->st[1].drop[DROP_TTL], 1);
+}
+
+static void test_no_route_sends_unreachable(void **state)
+{
+	struct env *e = *state;
+	struct pkt *p = tcp6(e, "2001:db8:2::2", "2001:db8:77::1", 64, 20);
+	const uint8_t *o;
+
+	fwd_input(e->f, FWD_PORT_WAN, p, 0);
+	assert_int_equal(e->nout, 1);
+	o = e->out[0]->data;
+	assert_int_equal(o[54], 1);
+	assert_int_equal(o[55], 0);
+	assert_int_equal(e->st[1].drop[DROP_NO_ROUTE], 1);
+}
+
+static void test_unresolved_neighbour_queues_then_reply_releases_in_order(void **state)
+{
+	static const uint8_t want_req[42] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff,  0x02, 0, 0, 0, 0x01, 0x04,
+		0x08, 0x06,  0, 1, 0x08, 0, 6, 4, 0, 1,
+		0x02, 0, 0, 0, 0x01, 0x04,  198, 18, 1, 1,
+		0, 0, 0, 0, 0, 0,  198, 18, 1, 2,
+	};
+	struct env *e = *state;
+	uint8_t a[16];
+	unsigned int i;
+
+	for (i = 0; i < 3; i++)
+		fwd_input(e->f, FWD_PORT_WAN,
+			  tcp4(e, wan_mac, h2_mac, "198.19.1.2", "198.18.1.2",
+			       64, (uint16_t)(100 + i), 1, 10), 0);
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(e->out_port[0], FWD_PORT_LAN);
+	assert_int_equal(e->out[0]->len, sizeof(want_req));
+	assert_memory_equal(e->out[0]->data, want_req, sizeof(want_req));
+	ip("198.18.1.2", a);
+	assert_int_equal(fwd_neigh_get(e->f, 0, AF_INET, a, NULL, 0),
+			 FWD_NEIGH_INCOMPLETE);
+	assert_int_equal(fwd_next_deadline(e->f), NS_PER_S);
+	clear_out(e);
+
+	send_arp(e, FWD_PORT_LAN, 2, h1_mac, "198.18.1.2", "198.18.1.1",
+		 NS_PER_S / 2);
+	assert_int_equal(e->nout, 3);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(e->out_port[i], FWD_PORT_LAN);
+		assert_memory_equal(e->out[i]->data, h1_mac, 6);
+		assert_int_equal(rd16(e->out[i]->data + 18), 100 + i);
+	}
+	assert_int_equal(fwd_neigh_get(e->f, 0, AF_INET, a, NULL, NS_PER_S),
+			 FWD_NEIGH_REACHABLE);
+	assert_int_equal(fwd_timer(e->f, NS_PER_S), 0);
+	/* 30 s later it is stale: used, and probed by unicast */
+	assert_int_equal(fwd_neigh_get(e->f, 0, AF_INET, a, NULL, 31 * NS_PER_S),
+			 FWD_NEIGH_STALE);
+	clear_out(e);
+	fwd_input(e->f, FWD_PORT_WAN,
+		  tcp4(e, wan_mac, h2_mac, "198.19.1.2", "198.18.1.2", 64, 9,
+		       1, 10), 31 * NS_PER_S);
+	assert_int_equal(e->nout, 2);
+	assert_int_equal(rd16(e->out[0]->data + 12), 0x0806);
+	assert_memory_equal(e->out[0]->data, h1_mac, 6);
+	assert_memory_equal(e->out[1]->data, h1_mac, 6);
+}
+
+static void test_ipv6_neighbour_resolved_by_ns(void **state)
+{
+	struct env *e = *state;
+	uint8_t b[128], m[32], tgt[16];
+	const uint8_t *o;
+	size_t n;
+
+	fwd_input(e->f, FWD_PORT_WAN, tcp6(e, "2001:db8:2::2", "2001:db8:1::2",
+					   64, 20), 0);
+	assert_int_equal(e->nout, 1);
+	o = e->out[0]->data;
+	/* NS to the solicited-node group ff02::1:ff00:2 */
+	assert_memory_equal(o, ((uint8_t[]){ 0x33, 0x33, 0xff, 0, 0, 2 }), 6);
+	assert_int_equal(o[21], 255);
+	assert_int_equal(o[54], 135);
+	ip("2001:db8:1::2", tgt);
+	assert_memory_equal(o + 62, tgt, 16);
+	assert_int_equal(frame_csum(o + 54, 32, pseudo6(o + 22, o + 38, 32, 58)), 0);
+	clear_out(e);
+
+	memset(m, 0, sizeof(m));
+	m[0] = 136;
+	m[4] = 0x60;                    /* solicited, override */
+	memcpy(m + 8, tgt, 16);
+	m[24] = 2;
+	m[25] = 1;
+	memcpy(m + 26, h1_mac, 6);
+	n = ip6_frame(b, lan_mac, h1_mac, "2001:db8:1::2", "2001:db8:1::1",
+		      255, 58, m, 32, 2);
+	fwd_input(e->f, FWD_PORT_LAN, raw_pkt(e, b, n), 1000);
+	assert_int_equal(e->nout, 1);
+	o = e->out[0]->data;
+	assert_memory_equal(o, h1_mac, 6);
+	assert_memory_equal(o + 6, lan_mac, 6);
+	assert_int_equal(o[14 + 7], 63);
+}
+
+static void test_neighbour_queue_overflow_counted(void **state)
+{
+	struct env *e = *state;
+	unsigned int i;
+
+	for (i = 0; i < 10; i++)
+		fwd_input(e->f, FWD_PORT_WAN,
+			  tcp4(e, wan_mac, h2_mac, "198.19.1.2", "198.18.1.2",
+			       64, (uint16_t)i, 1, 10), 0);
+	assert_int_equal(e->nout, 1);   /* the ARP request */
+	assert_int_equal(e->st[1].drop[DROP_NEIGH], 2);
+}
+
+static void test_retries_exhausted_drop_and_host_unreachable(void **state)
+{
+	struct env *e = *state;
+	struct fwd_counters cnt;
+	unsigned int i;
+	const uint8_t *o;
+
+	for (i = 0; i < 2; i++)
+		fwd_input(e->f, FWD_PORT_WAN,
+			  tcp4(e, wan_mac, h2_mac, "198.19.1.2", "198.18.1.2",
+			       64, (uint16_t)i, 1, 10), 0);
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(fwd_timer(e->f, NS_PER_S / 2), NS_PER_S);
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(fwd_timer(e->f, NS_PER_S), 2 * NS_PER_S);
+	assert_int_equal(fwd_timer(e->f, 2 * NS_PER_S), 3 * NS_PER_S);
+	assert_int_equal(e->nout, 3);   /* three requests, 1 s apart */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(rd16(e->out[i]->data + 12), 0x0806);
+	assert_int_equal(fwd_timer(e->f, 3 * NS_PER_S), 0);
+	assert_int_equal(e->nout, 5);
+	for (i = 3; i < 5; i++) {
+		o = e->out[i]->data;
+		assert_int_equal(e->out_port[i], FWD_PORT_WAN);
+		assert_memory_equal(o, h2_mac, 6);
+		assert_int_equal(o[34], 3);
+		assert_int_equal(o[35], 1);     /* host unreachable */
+		assert_int_equal(frame_csum(o + 34, e->out[i]->len - 34, 0), 0);
+		assert_int_equal(rd16(o + 34 + 8 + 4), i - 3);  /* quoted ID */
+	}
+	assert_int_equal(e->st[1].drop[DROP_NEIGH], 2);
+	fwd_get_counters(e->f, &cnt);
+	assert_int_equal(cnt.solicits, 3);
+}
+
+/* ---- MTU ---- */
+
+static void learn_h2(struct env *e)
+{
+	send_arp(e, FWD_PORT_WAN, 2, h2_mac, "198.19.1.2", "198.19.1.1", 0);
+}
+
+static void set_wan_mtu(struct env *e, uint32_t mtu)
+{
+	struct fwd_port_info pi;
+
+	memcpy(pi.mac, wan_mac, 6);
+	pi.mtu = mtu;
+	fwd_set_port(e->f, FWD_PORT_WAN, &pi);
+}
+
+static void test_df_too_big_sends_frag_needed_with_mtu(void **state)
+{
+	struct env *e = *state;
+	const uint8_t *o;
+
+	learn_h2(e);
+	set_wan_mtu(e, 1400);
+	fwd_input(e->f, FWD_PORT_LAN,
+		  tcp4(e, lan_mac, h1_mac, "198.18.1.2", "198.19.1.2", 64, 1,
+		       1, 1460), 0);
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(e->out_port[0], FWD_PORT_LAN);
+	o = e->out[0]->data;
+	assert_memory_equal(o, h1_mac, 6);
+	assert_int_equal(o[34], 3);
+	assert_int_equal(o[35], 4);
+	assert_int_equal(rd16(o + 34 + 6), 1400);
+	/* 576 bytes at most (RFC 1812) */
+	assert_int_equal(e->out[0]->len, 14 + 576);
+	assert_int_equal(frame_csum(o + 34, 576 - 20, 0), 0);
+	assert_int_equal(e->st[0].drop[DROP_FRAG_DF], 1);
+
+	/* IPv6: packet too big */
+	send_arp(e, FWD_PORT_WAN, 2, gw_mac, "198.19.1.254", "198.19.1.1", 0);
+	set_wan_mtu(e, 1280);
+	fwd_input(e->f, FWD_PORT_WAN, tcp6(e, "2001:db8:2::2", "2001:db8:2::3",
+					   64, 1300), 0);
+	assert_int_equal(e->nout, 2);
+	o = e->out[1]->data;
+	assert_int_equal(o[54], 2);
+	assert_int_equal(o[54 + 4 + 2] << 8 | o[54 + 4 + 3], 1280);
+	assert_int_equal(e->out[1]->len, 14 + 1280);
+}
+
+static void test_no_df_packet_fragmented_and_reassembles(void **state)
+{
+	struct env *e = *state;
+	struct pkt *p;
+	uint8_t orig[2048], got[2048];
+	uint32_t orig_len, have = 0, i;
+	struct fwd_counters cnt;
+
+	learn_h2(e);
+	set_wan_mtu(e, 1000);
+	p = tcp4(e, lan_mac, h1_mac, "198.18.1.2", "198.19.1.2", 64, 0x77, 0,
+		 1400);
+	orig_len = p->len - 14 - 20;
+	memcpy(orig, p->data + 34, orig_len);
+	fwd_input(e->f, FWD_PORT_LAN, p, 0);
+	assert_int_equal(e->nout, 2);
+	memset(got, 0, sizeof(got));
+	for (i = 0; i < e->nout; i++) {
+		const uint8_t *o = e->out[i]->data + 14;
+		uint16_t fo = rd16(o + 6);
+		uint32_t len = rd16(o + 2) - 20u;
+
+		assert_int_equal(e->out_port[i], FWD_PORT_WAN);
+		assert_memory_equal(e->out[i]->data, h2_mac, 6);
+		assert_true(rd16(o + 2) <= 1000);
+		assert_int_equal(rd16(o + 4), 0x77);
+		assert_int_equal(o[8], 63);
+		assert_ip4_csum_ok(e->out[i]);
+		assert_int_equal(!!(fo & 0x2000), i + 1 < e->nout);
+		if (i + 1 < e->nout)
+			assert_int_equal(len % 8, 0);
+		memcpy(got + (fo & 0x1fff) * 8, o + 20, len);
+		have += len;
+	}
+	assert_int_equal(have, orig_len);
+	assert_memory_equal(got, orig, orig_len);
+	fwd_get_counters(e->f, &cnt);
+	assert_int_equal(cnt.frags, 2);
+}
+
+static void test_aggregate_checked_by_segment_size(void **state)
+{
+	struct env *e = *state;
+	struct pkt *p;
+	struct fwd_counters cnt;
+
+	learn_h2(e);
+	/* 3 x 1448 bytes: 4384-byte datagram, 1500-byte segments: fits */
+	p = tcp4(e, lan_mac, h1_mac, "198.18.1.2", "198.19.1.2", 64, 1, 1,
+		 3 * 1448);
+	p->gso_size = 1448;
+	fwd_input(e->f, FWD_PORT_LAN, p, 0);
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(e->out_port[0], FWD_PORT_WAN);
+	assert_int_equal(e->out[0]->gso_size, 1448);
+	/* the same over a 1400 MTU: frag-needed with DF */
+	set_wan_mtu(e, 1400);
+	p = tcp4(e, lan_mac, h1_mac, "198.18.1.2", "198.19.1.2", 64, 2, 1,
+		 3 * 1448);
+	p->gso_size = 1448;
+	fwd_input(e->f, FWD_PORT_LAN, p, 0);
+	assert_int_equal(e->nout, 2);
+	assert_int_equal(e->out[1]->data[34], 3);
+	assert_int_equal(rd16(e->out[1]->data + 34 + 6), 1400);
+	/* without DF it goes to egress whole, and is counted */
+	p = tcp4(e, lan_mac, h1_mac, "198.18.1.2", "198.19.1.2", 64, 3, 0,
+		 3 * 1448);
+	p->gso_size = 1448;
+	fwd_input(e->f, FWD_PORT_LAN, p, 0);
+	assert_int_equal(e->nout, 3);
+	assert_int_equal(e->out_port[2], FWD_PORT_WAN);
+	fwd_get_counters(e->f, &cnt);
+	assert_int_equal(cnt.gso_over_mtu, 1);
+	assert_int_equal(cnt.frags, 0);
+}
+
+/* ---- ICMP error rules ---- */
+
+static void test_icmp_errors_rate_limited(void **state)
+{
+	struct env *e = *state;
+	struct fwd_counters cnt;
+	unsigned int i;
+
+	for (i = 0; i < 60; i++)
+		fwd_input(e->f, FWD_PORT_WAN,
+			  tcp4(e, wan_mac, h2_mac, "198.19.1.2", "198.18.1.2",
+			       1, (uint16_t)i, 1, 10), 5 * NS_PER_S);
+	assert_int_equal(e->nout, 50);
+	assert_int_equal(e->st[1].drop[DROP_TTL], 60);
+	clear_out(e);
+	/* 10 ms buys one more at 100/s */
+	fwd_input(e->f, FWD_PORT_WAN,
+		  tcp4(e, wan_mac, h2_mac, "198.19.1.2", "198.18.1.2", 1, 1, 1,
+		       10), 5 * NS_PER_S + 10000000);
+	fwd_input(e->f, FWD_PORT_WAN,
+		  tcp4(e, wan_mac, h2_mac, "198.19.1.2", "198.18.1.2", 1, 1, 1,
+		       10), 5 * NS_PER_S + 10000000);
+	assert_int_equal(e->nout, 1);
+	fwd_get_counters(e->f, &cnt);
+	assert_int_equal(cnt.icmp_sent, 51);
+	assert_int_equal(cnt.icmp_ratelimited, 11);
+}
+
+static void test_no_icmp_error_about_icmp_error_or_fragment(void **state)
+{
+	struct env *e = *state;
+	uint8_t b[128], icmp[36];
+	struct pkt *p;
+	size_t n;
+
+	memset(icmp, 0, sizeof(icmp));
+	icmp[0] = 3;
+	icmp[1] = 1;
+	put16(icmp + 2, frame_csum(icmp, sizeof(icmp), 0));
+	n = ip4_frame(b, wan_mac, h2_mac, "198.19.1.2", "198.18.1.2", 1, 1,
+		      icmp, sizeof(icmp));
+	fwd_input(e->f, FWD_PORT_WAN, raw_pkt(e, b, n), 0);
+	/* a non-first fragment */
+	p = tcp4(e, wan_mac, h2_mac, "198.19.1.2", "198.18.1.2", 1, 1, 0, 10);
+	put16(p->data + 14 + 6, 0x0010);
+	put16(p->data + 14 + 10, 0);
+	put16(p->data + 14 + 10, frame_csum(p->data + 14, 20, 0));
+	assert_int_equal(pkt_parse(p), DROP_NONE);
+	fwd_input(e->f, FWD_PORT_WAN, p, 0);
+	assert_int_equal(e->nout, 0);
+	assert_int_equal(e->st[1].drop[DROP_TTL], 2);
+}
+
+/* ---- the rest of the drop list ---- */
+
+static void test_frames_not_for_us_and_non_ip_dropped(void **state)
+{
+	struct env *e = *state;
+	uint8_t b[64];
+
+	fwd_input(e->f, FWD_PORT_LAN,
+		  tcp4(e, h2_mac, h1_mac, "198.18.1.2", "198.19.1.2", 64, 1, 1,
+		       10), 0);
+	memset(b, 0, sizeof(b));
+	eth_hdr(b, lan_mac, h1_mac, 0x88cc);    /* LLDP */
+	fwd_input(e->f, FWD_PORT_LAN, raw_pkt(e, b, 60), 0);
+	fwd_input(e->f, FWD_PORT_LAN,
+		  tcp4(e, lan_mac, h1_mac, "127.0.0.1", "198.19.1.2", 64, 1, 1,
+		       10), 0);
+	assert_int_equal(e->nout, 0);
+	assert_int_equal(e->st[0].drop[DROP_OTHER_HOST], 1);
+	assert_int_equal(e->st[0].drop[DROP_NOT_IP], 1);
+	assert_int_equal(e->st[0].drop[DROP_MARTIAN], 1);
+	assert_int_equal(e->pool.nfree, e->pool.count);
+}
+
+static void test_gateway_off_link_rejected(void **state)
+{
+	struct env *e = *state;
+
+	fwd_destroy(e->f);
+	route(&e->c, "192.0.2.0", 24, "203.0.113.1");
+	assert_int_not_equal(env_create(e), 0);
+	e->c.n_routes--;
+	assert_int_equal(env_create(e), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(test_bridge_sends_frames_unchanged_to_other_port),
+		T(test_arp_request_for_our_address_gets_exact_reply),
+		T(test_arp_for_another_address_is_ignored),
+		T(test_gratuitous_arp_updates_neighbour),
+		T(test_malformed_arp_counted_as_control),
+		T(test_ns_gets_exact_na),
+		T(test_ns_for_link_local_answered_unicast),
+		T(test_unsolicited_na_is_learnt),
+		T(test_ping_gets_exact_reply),
+		T(test_ping6_gets_exact_reply),
+		T(test_route_longest_prefix_match_and_default),
+		T(test_forward_decrements_ttl_keeps_checksum_and_rewrites_macs),
+		T(test_ttl_one_sends_time_exceeded_from_ingress_address),
+		T(test_ttl_one_ipv6_sends_time_exceeded),
+		T(test_no_route_sends_unreachable),
+		T(test_unresolved_neighbour_queues_then_reply_releases_in_order),
+		T(test_ipv6_neighbour_resolved_by_ns),
+		T(test_neighbour_queue_overflow_counted),
+		T(test_retries_exhausted_drop_and_host_unreachable),
+		T(test_df_too_big_sends_frag_needed_with_mtu),
+		T(test_no_df_packet_fragmented_and_reassembles),
+		T(test_aggregate_checked_by_segment_size),
+		T(test_icmp_errors_rate_limited),
+		T(test_no_icmp_error_about_icmp_error_or_fragment),
+		T(test_frames_not_for_us_and_non_ip_dropped),
+		T(test_gateway_off_link_rejected),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
