@@ -1,1 +1,641 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * loop: the daemon.  One libev loop; per port an rx watcher that reads a
+ * batch, validates each frame, feeds the port's GRO table and flushes it
+ * at the end of the batch (the end of a NAPI poll); forwarding hands each
+ * packet to egress, which writes super-packets whole (offload) or cuts
+ * them itself (software GSO).  Signals only ever run as libev watchers.
+ *
+ * Counting: rx and tx count wire packets, i.e. the segments a
+ * super-packet stands for, so that per direction
+ *     rx_pkts(in) = tx_pkts(out) + drops(in)
+ * holds whatever GRO and GSO did in between.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <ev.h>
+
+#include "grogso/fwd.h"
+#include "grogso/gro.h"
+#include "grogso/gso.h"
+#include "grogso/log.h"
+#include "grogso/loop.h"
+#include "grogso/nl.h"
+#include "grogso/port.h"
+#include "grogso/vnet.h"
+
+#define LOOP_LOG_FLUSH_S 1.0            /* aggregate log written at least this often */
+#define LOOP_FWD_TICK_S 0.1             /* neighbour retries and expiry */
+#define LOOP_DRAIN_MS 2000              /* exit: how long queued frames may wait */
+#define LOOP_HOLD_MIN_S 10e-6           /* do not spin on a timer shorter than this */
+#define VLAN_HLEN_ 4
+
+struct loop;
+
+struct lport {
+	struct port port;
+	struct gro_table *gro;
+	struct stats_port stats;
+	ev_io rx_w;
+	struct loop *L;
+};
+
+struct loop {
+	const struct config *c;
+	struct ev_loop *ev;
+	struct pkt_pool pool;
+	struct lport p[FWD_NPORTS];
+	struct stats_port *stats[FWD_NPORTS];
+	struct fwd *fwd;
+	struct nl_mon *mon;
+	struct pkt **rxb;
+	uint64_t now_ns;
+	ev_io mon_w;
+	ev_timer log_t, stats_t, hold_t, fwd_t;
+	ev_signal sig_int, sig_term, sig_hup, sig_usr1;
+	struct log_agg log;             /* last: it holds the 64 KiB buffer */
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Wire packets @p stands for: its segments when it is a super-packet. */
+static uint32_t wire_segs(const struct pkt *p)
+{
+	return p->gso_size && p->agg.segs > 1 ? p->agg.segs : 1;
+}
+
+static void flush_tx(struct loop *L)
+{
+	unsigned int i;
+
+	for (i = 0; i < FWD_NPORTS; i++)
+		port_tx_flush(&L->p[i].port);
+}
+
+/* ---- egress ---- */
+
+static enum gso_ipid gso_policy(const struct config *c, const struct pkt *p)
+{
+	switch (c->gso_ipid) {
+	case CONFIG_IPID_FIXED:
+		return GSO_IPID_FIXED;
+	case CONFIG_IPID_LINUX:
+		/* Linux keeps a fixed ID for TCP only (SKB_GSO_TCP_FIXEDID) */
+		return p->l4_proto == IPPROTO_UDP_ ? GSO_IPID_INCREMENT :
+						     GSO_IPID_AUTO;
+	case CONFIG_IPID_INCREMENT:
+	default:
+		return GSO_IPID_AUTO;
+	}
+}
+
+static int want_software_gso(const struct config *c, const struct port *pt,
+			     const struct pkt *p)
+{
+	if (c->gso == CONFIG_GSO_SOFTWARE || !pt->caps.gso)
+		return 1;
+	/* the vnet header cannot say "fixed ID": the kernel would renumber */
+	return c->gso_fixed_software && p->agg.ipid_mode == PKT_IPID_FIXED;
+}
+
+static void drop(struct port *pt, struct pkt_pool *pool, struct pkt *p,
+		 uint32_t segs, enum drop_reason why)
+{
+	port_drop(pt, p->port, segs, why);
+	pkt_free(pool, p);
+}
+
+static void egress_segment(struct loop *L, struct port *pt, struct pkt *p,
+			   uint32_t segs)
+{
+	struct gso_opts o = {
+		.ipid = gso_policy(L->c, p), .csum_offload = pt->caps.csum,
+	};
+	struct gso_result res;
+	struct gso_seg *s;
+	struct vnet_hdr h;
+	uint32_t max;
+	int n;
+
+	s = port_tx_seg_room(pt, gso_count(p), &max);
+	if (!s) {
+		drop(pt, &L->pool, p, segs, DROP_GSO_ERROR);
+		return;
+	}
+	memset(&res, 0, sizeof(res));
+	n = gso_segment(p, &o, s, max, &res);
+	if (n <= 0) {
+		log_debug("%s: aggregate of %u segments not segmented: %s",
+			  pt->name, p->agg.segs, strerror(-n));
+		drop(pt, &L->pool, p, segs, DROP_GSO_ERROR);
+		return;
+	}
+	log_agg_gso(&L->log, L->now_ns, pt->name, p, &res);
+	pt->stats->gso_software++;
+	pt->stats->gso_segs += (uint64_t)n;
+	/* for the segments gso_segment left partial */
+	memset(&h, 0, sizeof(h));
+	h.flags = VNET_F_NEEDS_CSUM;
+	h.csum_start = p->l4_off;
+	h.csum_offset = p->l4_proto == IPPROTO_TCP_ ? 16 : 6;
+	port_tx_segs(pt, p, (uint32_t)n, &h);
+}
+
+/* fwd's tx callback: everything that leaves goes through here. */
+static void egress(void *ctx, unsigned int out, struct pkt *p)
+{
+	struct loop *L = ctx;
+	struct port *pt = &L->p[out].port;
+	uint32_t segs = wire_segs(p), limit;
+	struct vnet_hdr h;
+
+	/* frames fwd made itself (ARP, ICMP) are counted where they go */
+	if (p->port >= FWD_NPORTS)
+		p->port = out;
+	if (!pt->link_up) {
+		drop(pt, &L->pool, p, segs, DROP_LINK_DOWN);
+		return;
+	}
+	if (p->gso_size && pkt_payload_len(p) > p->gso_size) {
+		if (want_software_gso(L->c, pt, p)) {
+			egress_segment(L, pt, p, segs);
+			return;
+		}
+		/* a GSO header promises the field holds the pseudo-header sum */
+		if (p->csum != PKT_CSUM_PARTIAL)
+			pkt_csum_set_partial(p);
+		if (p->len > pt->caps.gso_max_size) {
+			pt->stats->gso_kernel_sw++;
+			if (!pt->gso_max_warned++)
+				log_warn("%s: %s: aggregates over gso_max_size %u "
+					 "are segmented by the kernel in software "
+					 "(counted as gso_kernel_sw)", pt->name,
+					 pt->ifname, pt->caps.gso_max_size);
+		}
+		vnet_from_pkt(&h, p, 1);
+		pt->stats->gso_offload++;
+		port_tx_pkt(pt, p, &h, segs);
+		return;
+	}
+	if (p->csum == PKT_CSUM_PARTIAL && !pt->caps.csum &&
+	    pkt_csum_complete(p)) {
+		drop(pt, &L->pool, p, 1, DROP_TX_ERROR);
+		return;
+	}
+	limit = pt->caps.mtu + ETH_HLEN_ + (p->has_vlan ? VLAN_HLEN_ : 0);
+	if (p->len > limit) {
+		drop(pt, &L->pool, p, 1, DROP_MTU);
+		return;
+	}
+	vnet_from_pkt(&h, p, pt->caps.csum);
+	port_tx_pkt(pt, p, &h, 1);
+}
+
+/* ---- ingress ---- */
+
+static void gro_emit(void *ctx, struct pkt *p)
+{
+	struct lport *lp = ctx;
+	struct loop *L = lp->L;
+
+	if (p->agg.segs > 1)
+		log_agg_gro(&L->log, L->now_ns, lp->port.name, p);
+	fwd_input(L->fwd, lp->port.index, p, L->now_ns);
+}
+
+static void ingress(struct loop *L, struct lport *lp, struct pkt *p)
+{
+	struct stats_port *s = &lp->stats;
+	unsigned int vlen = lp->port.vnet_len;
+	enum drop_reason why;
+	struct vnet_hdr h;
+
+	p->port = lp->port.index;
+	p->ts_ns = L->now_ns;
+	s->rx_bytes += p->len;
+	why = pkt_parse(p);
+	if (why == DROP_NONE) {
+		vnet_read(&h, p->data - vlen, vlen + p->len, vlen);
+		why = vnet_check(&h, p);
+	}
+	if (why != DROP_NONE) {
+		s->rx_pkts++;
+		s->drop[why]++;
+		log_debug("%s: frame of %u bytes dropped: %s", lp->port.name,
+			  p->len, stats_drop_name(why));
+		pkt_free(&L->pool, p);
+		return;
+	}
+	s->rx_pkts += wire_segs(p);
+	if (lp->gro) {
+		gro_receive(lp->gro, p, L->now_ns);
+	} else {
+		s->pass[PASS_GRO_OFF]++;
+		fwd_input(L->fwd, lp->port.index, p, L->now_ns);
+	}
+}
+
+static void hold_arm(struct loop *L);
+
+static void rx_cb(struct ev_loop *ev, ev_io *w, int revents)
+{
+	struct lport *lp = w->data;
+	struct loop *L = lp->L;
+	int n, i;
+
+	n = port_rx(&lp->port, L->rxb, L->c->batch);
+	if (n < 0) {
+		/* e.g. ENETDOWN once when the link drops: not fatal */
+		log_debug("%s: read: %s", lp->port.name, strerror(-n));
+		return;
+	}
+	if (!n)
+		return;
+	L->now_ns = mono_ns();
+	for (i = 0; i < n; i++)
+		ingress(L, lp, L->rxb[i]);
+	if (lp->gro) {
+		if (!L->c->gro_hold_us)
+			gro_flush_all(lp->gro, FLUSH_BATCH);
+		else
+			hold_arm(L);
+	}
+	flush_tx(L);
+}
+
+/* ---- timers ---- */
+
+static void hold_arm(struct loop *L)
+{
+	if (ev_is_active(&L->hold_t))
+		return;
+	ev_timer_set(&L->hold_t, (double)L->c->gro_hold_us * 1e-6, 0.);
+	ev_timer_start(L->ev, &L->hold_t);
+}
+
+static void hold_cb(struct ev_loop *ev, ev_timer *w, int revents)
+{
+	struct loop *L = w->data;
+	uint64_t hold_ns = (uint64_t)L->c->gro_hold_us * 1000u;
+	uint64_t oldest = 0, o;
+	double wait;
+	unsigned int i;
+
+	L->now_ns = mono_ns();
+	for (i = 0; i < FWD_NPORTS; i++) {
+		if (!L->p[i].gro)
+			continue;
+		o = gro_flush_older(L->p[i].gro, L->now_ns - hold_ns);
+		if (o && (!oldest || o < oldest))
+			oldest = o;
+	}
+	flush_tx(L);
+	if (!oldest)
+		return;
+	wait = (double)(oldest + hold_ns - L->now_ns) * 1e-9;
+	ev_timer_set(w, wait > LOOP_HOLD_MIN_S ? wait : LOOP_HOLD_MIN_S, 0.);
+	ev_timer_start(ev, w);
+}
+
+static void fwd_cb(struct ev_loop *ev, ev_timer *w, int revents)
+{
+	struct loop *L = w->data;
+
+	L->now_ns = mono_ns();
+	fwd_timer(L->fwd, L->now_ns);
+	flush_tx(L);
+}
+
+static void log_cb(struct ev_loop *ev, ev_timer *w, int revents)
+{
+	struct loop *L = w->data;
+
+	if (log_agg_flush(&L->log))
+		log_warn("%s: cannot write the aggregate log", L->c->log_path);
+}
+
+static void print_stats(struct loop *L)
+{
+	unsigned int i;
+
+	for (i = 0; i < FWD_NPORTS; i++)
+		stats_print(stderr, L->p[i].port.name, &L->p[i].stats, 0);
+	fflush(stderr);
+}
+
+static void stats_cb(struct ev_loop *ev, ev_timer *w, int revents)
+{
+	print_stats(w->data);
+}
+
+/* ---- signals ---- */
+
+static void sig_stop_cb(struct ev_loop *ev, ev_signal *w, int revents)
+{
+	log_info("signal %d: flushing and exiting", w->signum);
+	ev_break(ev, EVBREAK_ALL);
+}
+
+static void sig_hup_cb(struct ev_loop *ev, ev_signal *w, int revents)
+{
+	struct loop *L = w->data;
+	int err = log_agg_reopen(&L->log);
+
+	if (err)
+		log_warn("%s: cannot reopen the aggregate log: %s",
+			 L->c->log_path, strerror(-err));
+}
+
+static void sig_usr1_cb(struct ev_loop *ev, ev_signal *w, int revents)
+{
+	print_stats(w->data);
+}
+
+/* ---- link events ---- */
+
+static void link_event(void *ctx, int deleted, const struct nl_link *l)
+{
+	struct loop *L = ctx;
+	struct fwd_port_info info;
+	unsigned int i;
+
+	for (i = 0; i < FWD_NPORTS; i++) {
+		struct port *pt = &L->p[i].port;
+		uint32_t mtu = pt->caps.mtu;
+
+		if (!pt->caps.ifindex || pt->caps.ifindex != l->ifindex)
+			continue;
+		if (deleted && pt->kind == PORT_KIND_TAP) {
+			/* moved into another namespace (a VM's side): the fd
+			 * still works, only its events are out of sight */
+			log_info("%s: tap %s left this namespace; going on",
+				 pt->name, pt->ifname);
+			pt->caps.ifindex = 0;
+			pt->detached = 1;
+			continue;
+		}
+		if (deleted) {
+			log_warn("%s: %s disappeared", pt->name, pt->ifname);
+			pt->caps.ifindex = 0;
+			port_link_event(pt, 0, 0);
+			continue;
+		}
+		port_link_event(pt, l->carrier, l->mtu);
+		if (l->gso_max_size)
+			pt->caps.gso_max_size = l->gso_max_size;
+		if (pt->caps.mtu != mtu) {
+			memcpy(info.mac, pt->caps.mac, 6);
+			info.mtu = pt->caps.mtu;
+			fwd_set_port(L->fwd, i, &info);
+		}
+	}
+}
+
+static void mon_cb(struct ev_loop *ev, ev_io *w, int revents)
+{
+	struct loop *L = w->data;
+	struct nl_link l;
+	unsigned int i;
+	int err;
+
+	err = nl_mon_read(L->mon, link_event, L);
+	if (err != -ENOBUFS)
+		return;
+	/* events were lost: ask for the current state instead */
+	for (i = 0; i < FWD_NPORTS; i++) {
+		struct port *pt = &L->p[i].port;
+
+		if (pt->caps.ifindex && !nl_link_get(pt->ifname, &l))
+			link_event(L, 0, &l);
+	}
+}
+
+/* ---- setup and teardown ---- */
+
+static int setup_ports(struct loop *L)
+{
+	static const char *const names[FWD_NPORTS] = { "lan", "wan" };
+	const char *specs[FWD_NPORTS] = { L->c->lan, L->c->wan };
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < FWD_NPORTS; i++)
+		L->stats[i] = &L->p[i].stats;
+	for (i = 0; i < FWD_NPORTS; i++) {
+		struct lport *lp = &L->p[i];
+
+		lp->L = L;
+		err = port_open(&lp->port, names[i], i, specs[i], L->c,
+				&L->pool, &lp->stats, L->stats, L->ev);
+		if (err)
+			return err;
+		if (L->c->gro_on) {
+			lp->gro = gro_create(&L->c->gro, &L->pool, &lp->stats,
+					     gro_emit, lp);
+			if (!lp->gro) {
+				log_err("cannot create the GRO table (--gro-flows=%u)",
+					L->c->gro.max_flows);
+				return -ENOMEM;
+			}
+		}
+		ev_io_init(&lp->rx_w, rx_cb, lp->port.fd, EV_READ);
+		lp->rx_w.data = lp;
+	}
+	return 0;
+}
+
+static int setup(struct loop *L)
+{
+	const struct config *c = L->c;
+	struct fwd_port_info info[FWD_NPORTS];
+	unsigned int i;
+	int err;
+
+	err = pkt_pool_init(&L->pool, c->buffers);
+	if (err) {
+		log_err("cannot allocate %u packet buffers: %s", c->buffers,
+			strerror(-err));
+		return err;
+	}
+	L->rxb = calloc(c->batch, sizeof(*L->rxb));
+	if (!L->rxb) {
+		log_err("out of memory");
+		return -ENOMEM;
+	}
+	err = log_agg_open(&L->log, c->log_path, c->log_fmt);
+	if (err) {
+		log_err("%s: %s", c->log_path, strerror(-err));
+		return err;
+	}
+	err = setup_ports(L);
+	if (err)
+		return err;
+	for (i = 0; i < FWD_NPORTS; i++) {
+		memcpy(info[i].mac, L->p[i].port.caps.mac, 6);
+		info[i].mtu = L->p[i].port.caps.mtu;
+	}
+	L->fwd = fwd_create(c, info, &L->pool, L->stats, egress, L);
+	if (!L->fwd)
+		return -EINVAL;
+	err = nl_mon_open(&L->mon);
+	if (err)
+		log_warn("no link events (%s): link changes go unnoticed",
+			 strerror(-err));
+	return 0;
+}
+
+static void start_watchers(struct loop *L)
+{
+	const struct config *c = L->c;
+	unsigned int i;
+
+	for (i = 0; i < FWD_NPORTS; i++)
+		ev_io_start(L->ev, &L->p[i].rx_w);
+	if (L->mon) {
+		ev_io_init(&L->mon_w, mon_cb, nl_mon_fd(L->mon), EV_READ);
+		L->mon_w.data = L;
+		ev_io_start(L->ev, &L->mon_w);
+	}
+	ev_init(&L->hold_t, hold_cb);
+	L->hold_t.data = L;
+	ev_timer_init(&L->log_t, log_cb, LOOP_LOG_FLUSH_S, LOOP_LOG_FLUSH_S);
+	L->log_t.data = L;
+	ev_timer_start(L->ev, &L->log_t);
+	if (c->stats_interval) {
+		ev_timer_init(&L->stats_t, stats_cb, c->stats_interval,
+			      c->stats_interval);
+		L->stats_t.data = L;
+		ev_timer_start(L->ev, &L->stats_t);
+	}
+	if (c->mode == CONFIG_MODE_ROUTE) {
+		ev_timer_init(&L->fwd_t, fwd_cb, LOOP_FWD_TICK_S, LOOP_FWD_TICK_S);
+		L->fwd_t.data = L;
+		ev_timer_start(L->ev, &L->fwd_t);
+	}
+	ev_signal_init(&L->sig_int, sig_stop_cb, SIGINT);
+	ev_signal_init(&L->sig_term, sig_stop_cb, SIGTERM);
+	ev_signal_init(&L->sig_hup, sig_hup_cb, SIGHUP);
+	ev_signal_init(&L->sig_usr1, sig_usr1_cb, SIGUSR1);
+	L->sig_hup.data = L;
+	L->sig_usr1.data = L;
+	ev_signal_start(L->ev, &L->sig_int);
+	ev_signal_start(L->ev, &L->sig_term);
+	ev_signal_start(L->ev, &L->sig_hup);
+	ev_signal_start(L->ev, &L->sig_usr1);
+}
+
+/* Everything accepted goes out (or is counted) before we exit. */
+static void finish(struct loop *L)
+{
+	unsigned int i;
+
+	L->now_ns = mono_ns();
+	for (i = 0; i < FWD_NPORTS; i++)
+		if (L->p[i].gro)
+			gro_flush_all(L->p[i].gro, FLUSH_EXIT);
+	for (i = 0; i < FWD_NPORTS; i++)
+		port_tx_drain(&L->p[i].port, LOOP_DRAIN_MS);
+}
+
+static int write_stats_json(struct loop *L, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	unsigned int i;
+	int bad;
+
+	if (!f) {
+		log_err("%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	for (i = 0; i < FWD_NPORTS; i++)
+		stats_print(f, L->p[i].port.name, &L->p[i].stats, 1);
+	bad = ferror(f);
+	bad |= f != stdout ? fclose(f) : fflush(f);
+	if (bad) {
+		log_err("%s: write error", path);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void teardown(struct loop *L)
+{
+	unsigned int i;
+
+	if (L->ev) {
+		for (i = 0; i < FWD_NPORTS; i++)
+			ev_io_stop(L->ev, &L->p[i].rx_w);
+		if (L->mon)
+			ev_io_stop(L->ev, &L->mon_w);
+	}
+	nl_mon_close(L->mon);
+	if (L->fwd)
+		fwd_destroy(L->fwd);
+	for (i = 0; i < FWD_NPORTS; i++) {
+		if (L->p[i].gro)
+			gro_destroy(L->p[i].gro);
+		port_close(&L->p[i].port);
+	}
+	log_agg_close(&L->log);
+	if (L->pool.pkts)
+		pkt_pool_destroy(&L->pool);
+	free(L->rxb);
+	if (L->ev)
+		ev_loop_destroy(L->ev);
+}
+
+int loop_run(const struct config *c)
+{
+	struct loop *L;
+	int status = 1;
+
+	/* the log buffer makes it large: keep it off the stack */
+	L = calloc(1, sizeof(*L));
+	if (!L) {
+		log_err("out of memory");
+		return 1;
+	}
+	L->c = c;
+	L->log.fd = -1;
+	L->p[0].port.fd = L->p[1].port.fd = -1;
+	/* a reader of --log-aggregates=- or of stats that went away must
+	 * not kill us before the counters are out */
+	signal(SIGPIPE, SIG_IGN);
+	L->ev = ev_default_loop(EVFLAG_AUTO);
+	if (!L->ev) {
+		log_err("cannot start the event loop");
+		goto out;
+	}
+	if (setup(L))
+		goto out;
+	start_watchers(L);
+	log_info("forwarding %s <-> %s (%s mode, GRO %s, GSO %s)", c->lan,
+		 c->wan, c->mode == CONFIG_MODE_BRIDGE ? "bridge" : "route",
+		 c->gro_on ? "on" : "off",
+		 c->gso == CONFIG_GSO_SOFTWARE ? "software" :
+		 c->gso == CONFIG_GSO_OFFLOAD ? "offload" : "auto");
+	ev_run(L->ev, 0);
+
+	finish(L);
+	if (log_agg_flush(&L->log))
+		log_warn("%s: cannot write the aggregate log", c->log_path);
+	print_stats(L);
+	status = 0;
+	if (c->stats_json && write_stats_json(L, c->stats_json))
+		status = 1;
+out:
+	teardown(L);
+	free(L);
+	return status;
+}

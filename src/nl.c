@@ -1,1 +1,385 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * nl: rtnetlink link queries, link up, link events, and ethtool features
+ * over generic netlink, all through libmnl.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/ethtool_netlink.h>
+#include <linux/genetlink.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+
+#include "grogso/nl.h"
+
+/* Feature replies list every feature by name, three times over. */
+#define NL_BUF_SIZE 65536
+
+struct nl_mon {
+	struct mnl_socket *sock;
+};
+
+static char nl_buf[NL_BUF_SIZE];
+
+/*
+ * Send @nlh on a fresh socket of @proto with an ACK requested and run @cb
+ * over the replies until the ACK.  Returns 0 or a negative errno (the
+ * kernel's error for the request).
+ */
+static int nl_request(int proto, struct nlmsghdr *nlh, mnl_cb_t cb,
+		      void *data)
+{
+	struct mnl_socket *nl;
+	unsigned int seq, portid;
+	ssize_t len;
+	int ret;
+
+	nl = mnl_socket_open2(proto, SOCK_CLOEXEC);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	seq = (unsigned int)time(NULL);
+	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	do {
+		len = mnl_socket_recvfrom(nl, nl_buf, sizeof(nl_buf));
+		if (len < 0) {
+			ret = -errno;
+			goto out;
+		}
+		ret = mnl_cb_run(nl_buf, (size_t)len, seq, portid, cb, data);
+	} while (ret > 0);
+	ret = ret < 0 ? -errno : 0;
+out:
+	mnl_socket_close(nl);
+	return ret;
+}
+
+/* ---- rtnetlink ---- */
+
+static int link_attr_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	if (mnl_attr_type_valid(a, IFLA_MAX) < 0)
+		return MNL_CB_OK;
+	tb[type] = a;
+	return MNL_CB_OK;
+}
+
+/* Fill @l from an RTM_NEWLINK/RTM_DELLINK message. */
+static int link_parse(const struct nlmsghdr *nlh, struct nl_link *l)
+{
+	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
+		return -EINVAL;
+	memset(l, 0, sizeof(*l));
+	mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, tb);
+	l->ifindex = ifm->ifi_index;
+	l->flags = ifm->ifi_flags;
+	l->carrier = !!(ifm->ifi_flags & IFF_RUNNING);
+	if (tb[IFLA_IFNAME])
+		snprintf(l->name, sizeof(l->name), "%s",
+			 mnl_attr_get_str(tb[IFLA_IFNAME]));
+	if (tb[IFLA_MTU])
+		l->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
+	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6)
+		memcpy(l->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
+	if (tb[IFLA_GSO_MAX_SIZE])
+		l->gso_max_size = mnl_attr_get_u32(tb[IFLA_GSO_MAX_SIZE]);
+	return 0;
+}
+
+static int link_get_cb(const struct nlmsghdr *nlh, void *data)
+{
+	link_parse(nlh, data);
+	return MNL_CB_OK;
+}
+
+int nl_link_get(const char *name, struct nl_link *l)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+	char buf[512];
+	int ret;
+
+	if (strlen(name) >= IF_NAMESIZE)
+		return -ENODEV;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	/* Ask for the basic attributes only: no per-VF or stats blobs. */
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, 0);
+	memset(l, 0, sizeof(*l));
+	ret = nl_request(NETLINK_ROUTE, nlh, link_get_cb, l);
+	if (ret < 0)
+		return ret;
+	return l->ifindex > 0 ? 0 : -ENODEV;
+}
+
+int nl_link_set_up(int ifindex)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+	char buf[256];
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	ifm->ifi_flags = IFF_UP;
+	ifm->ifi_change = IFF_UP;
+	return nl_request(NETLINK_ROUTE, nlh, NULL, NULL);
+}
+
+/* ---- link events ---- */
+
+int nl_mon_open(struct nl_mon **mp)
+{
+	struct nl_mon *m;
+	int ret;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (!m->sock) {
+		ret = -errno;
+		goto out;
+	}
+	if (mnl_socket_bind(m->sock, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	*mp = m;
+	return 0;
+out:
+	nl_mon_close(m);
+	return ret;
+}
+
+int nl_mon_fd(const struct nl_mon *m)
+{
+	return mnl_socket_get_fd(m->sock);
+}
+
+struct mon_ctx {
+	nl_link_fn fn;
+	void *ctx;
+};
+
+static int mon_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct mon_ctx *mc = data;
+	struct nl_link l;
+
+	if (link_parse(nlh, &l) == 0)
+		mc->fn(mc->ctx, nlh->nlmsg_type == RTM_DELLINK, &l);
+	return MNL_CB_OK;
+}
+
+int nl_mon_read(struct nl_mon *m, nl_link_fn fn, void *ctx)
+{
+	struct mon_ctx mc = { fn, ctx };
+	ssize_t len;
+
+	for (;;) {
+		len = mnl_socket_recvfrom(m->sock, nl_buf, sizeof(nl_buf));
+		if (len < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		/* Events carry sequence 0 and port 0: match anything. */
+		if (mnl_cb_run(nl_buf, (size_t)len, 0, 0, mon_cb, &mc) < 0)
+			return -errno;
+	}
+}
+
+void nl_mon_close(struct nl_mon *m)
+{
+	if (!m)
+		return;
+	if (m->sock)
+		mnl_socket_close(m->sock);
+	free(m);
+}
+
+/* ---- generic netlink: ethtool features ---- */
+
+static int family_attr_cb(const struct nlattr *a, void *data)
+{
+	uint16_t *id = data;
+
+	if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID &&
+	    mnl_attr_validate(a, MNL_TYPE_U16) == 0)
+		*id = mnl_attr_get_u16(a);
+	return MNL_CB_OK;
+}
+
+static int family_cb(const struct nlmsghdr *nlh, void *data)
+{
+	mnl_attr_parse(nlh, sizeof(struct genlmsghdr), family_attr_cb, data);
+	return MNL_CB_OK;
+}
+
+/* The id of the "ethtool" generic netlink family, or a negative errno. */
+static int ethtool_family(void)
+{
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *g;
+	uint16_t id = 0;
+	char buf[256];
+	int ret;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = GENL_ID_CTRL;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = CTRL_CMD_GETFAMILY;
+	g->version = 1;
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, ETHTOOL_GENL_NAME);
+	ret = nl_request(NETLINK_GENERIC, nlh, family_cb, &id);
+	if (ret < 0)
+		return ret;
+	return id ? id : -ENOENT;
+}
+
+static struct nlmsghdr *ethtool_msg(char *buf, int family, uint8_t cmd,
+				    const char *ifname)
+{
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *g;
+	struct nlattr *nest;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (uint16_t)family;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = cmd;
+	g->version = ETHTOOL_GENL_VERSION;
+	nest = mnl_attr_nest_start(nlh, ETHTOOL_A_FEATURES_HEADER);
+	mnl_attr_put_strz(nlh, ETHTOOL_A_HEADER_DEV_NAME, ifname);
+	mnl_attr_nest_end(nlh, nest);
+	return nlh;
+}
+
+struct feat_ctx {
+	const char *const *names;
+	unsigned int n;
+	int *on;
+	int nomask;
+};
+
+/* One ETHTOOL_A_BITSET_BITS_BIT: a name and, unless listed as a list,
+ * a VALUE flag when the bit is set. */
+static void feat_bit(const struct nlattr *bit, struct feat_ctx *fc)
+{
+	const struct nlattr *a;
+	const char *name = NULL;
+	int value = fc->nomask;
+	unsigned int i;
+
+	mnl_attr_for_each_nested(a, bit) {
+		if (mnl_attr_get_type(a) == ETHTOOL_A_BITSET_BIT_NAME)
+			name = mnl_attr_get_str(a);
+		else if (mnl_attr_get_type(a) == ETHTOOL_A_BITSET_BIT_VALUE)
+			value = 1;
+	}
+	if (!name)
+		return;
+	for (i = 0; i < fc->n; i++)
+		if (!strcmp(name, fc->names[i]))
+			fc->on[i] = value;
+}
+
+static int feat_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct feat_ctx *fc = data;
+	const struct nlattr *a, *b, *bit;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr)) {
+		if (mnl_attr_get_type(a) != ETHTOOL_A_FEATURES_ACTIVE)
+			continue;
+		/* NOMASK: the bits listed are the ones set. */
+		fc->nomask = 0;
+		mnl_attr_for_each_nested(b, a)
+			if (mnl_attr_get_type(b) == ETHTOOL_A_BITSET_NOMASK)
+				fc->nomask = 1;
+		mnl_attr_for_each_nested(b, a) {
+			if (mnl_attr_get_type(b) != ETHTOOL_A_BITSET_BITS)
+				continue;
+			mnl_attr_for_each_nested(bit, b)
+				if (mnl_attr_get_type(bit) == ETHTOOL_A_BITSET_BITS_BIT)
+					feat_bit(bit, fc);
+		}
+	}
+	return MNL_CB_OK;
+}
+
+int nl_features_get(const char *ifname, const char *const *names,
+		    unsigned int n, int *on)
+{
+	struct feat_ctx fc = { names, n, on, 0 };
+	struct nlmsghdr *nlh;
+	char buf[512];
+	unsigned int i;
+	int family;
+
+	for (i = 0; i < n; i++)
+		on[i] = -1;
+	family = ethtool_family();
+	if (family < 0)
+		return family;
+	/* In a NOMASK list a feature that is off is simply absent. */
+	nlh = ethtool_msg(buf, family, ETHTOOL_MSG_FEATURES_GET, ifname);
+	return nl_request(NETLINK_GENERIC, nlh, feat_cb, &fc);
+}
+
+int nl_features_set(const char *ifname, const char *const *names,
+		    const int *on, unsigned int n)
+{
+	struct nlattr *set, *bits, *bit;
+	struct nlmsghdr *nlh;
+	char buf[2048];
+	unsigned int i;
+	int family;
+
+	family = ethtool_family();
+	if (family < 0)
+		return family;
+	nlh = ethtool_msg(buf, family, ETHTOOL_MSG_FEATURES_SET, ifname);
+	/* A bitset with a mask: only the bits listed change. */
+	set = mnl_attr_nest_start(nlh, ETHTOOL_A_FEATURES_WANTED);
+	bits = mnl_attr_nest_start(nlh, ETHTOOL_A_BITSET_BITS);
+	for (i = 0; i < n; i++) {
+		if (on[i] < 0)
+			continue;
+		bit = mnl_attr_nest_start(nlh, ETHTOOL_A_BITSET_BITS_BIT);
+		mnl_attr_put_strz(nlh, ETHTOOL_A_BITSET_BIT_NAME, names[i]);
+		if (on[i])
+			mnl_attr_put(nlh, ETHTOOL_A_BITSET_BIT_VALUE, 0, NULL);
+		mnl_attr_nest_end(nlh, bit);
+	}
+	mnl_attr_nest_end(nlh, bits);
+	mnl_attr_nest_end(nlh, set);
+	return nl_request(NETLINK_GENERIC, nlh, NULL, NULL);
+}

@@ -1,1 +1,282 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * port_packet: an AF_PACKET SOCK_RAW socket bound to one interface, with
+ * PACKET_VNET_HDR (10-byte header), read with recvmmsg and written with
+ * sendmmsg.  Super-packets are always accepted: the kernel segments them
+ * itself when the device cannot (validate_xmit_skb).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "grogso/log.h"
+#include "grogso/nl.h"
+#include "grogso/port.h"
+
+#define PACKET_SOCKBUF (32 << 20)       /* a few ms of 10 Gbit/s in either direction */
+#define PACKET_GSO_MAX_DEFAULT 65536    /* GSO_LEGACY_MAX_SIZE when not reported */
+
+/* The receive offloads that hide segments (and the fixed-ID bit). */
+static const char *const kgro_names[3] = {
+	"rx-gro", "rx-gro-list", "rx-udp-gro-forwarding",
+};
+
+static void set_bufsize(int fd, int force, int plain, const char *what,
+			const struct port *pt)
+{
+	int size = PACKET_SOCKBUF;
+
+	/* FORCE passes rmem_max/wmem_max, which only root may */
+	if (!setsockopt(fd, SOL_SOCKET, force, &size, sizeof(size)))
+		return;
+	if (setsockopt(fd, SOL_SOCKET, plain, &size, sizeof(size)))
+		log_warn("%s: %s: cannot set %s: %s", pt->name, pt->ifname,
+			 what, strerror(errno));
+}
+
+static void kernel_gro_check(struct port *pt, const struct config *c)
+{
+	int on[3], off[3], err;
+	unsigned int i, any = 0;
+
+	err = nl_features_get(pt->ifname, kgro_names, 3, on);
+	if (err) {
+		log_warn("%s: %s: cannot read the ethtool features: %s",
+			 pt->name, pt->ifname, strerror(-err));
+		return;
+	}
+	for (i = 0; i < 3; i++) {
+		any |= on[i] > 0;
+		off[i] = on[i] > 0 ? 0 : -1;
+	}
+	if (!any)
+		return;
+	if (c->kernel_gro != CONFIG_KGRO_OFF) {
+		log_warn("%s: %s: kernel %s%s%s is on: segments arrive merged and "
+			 "the fixed-ID bit is lost (--kernel-gro=off turns it off)",
+			 pt->name, pt->ifname,
+			 on[0] > 0 ? "rx-gro " : "", on[1] > 0 ? "rx-gro-list " : "",
+			 on[2] > 0 ? "rx-udp-gro-forwarding" : "");
+		return;
+	}
+	err = nl_features_set(pt->ifname, kgro_names, off, 3);
+	if (err) {
+		log_warn("%s: %s: cannot turn kernel GRO off: %s", pt->name,
+			 pt->ifname, strerror(-err));
+		return;
+	}
+	memcpy(pt->u.packet.kgro_saved, on, sizeof(on));
+	pt->u.packet.kgro_changed = 1;
+	log_info("%s: %s: kernel GRO turned off until exit", pt->name,
+		 pt->ifname);
+}
+
+static int packet_open(struct port *pt, const struct config *c)
+{
+	struct sockaddr_ll sll;
+	struct nl_link l;
+	int one = 1, fd, err;
+
+	err = nl_link_get(pt->ifname, &l);
+	if (err) {
+		log_err("%s: %s: %s", pt->name, pt->ifname, strerror(-err));
+		return err;
+	}
+	pt->vnet_len = VNET_HDR_LEN_LEGACY;
+	pt->caps.gso = 1;
+	pt->caps.csum = 1;
+	pt->caps.mtu = l.mtu;
+	memcpy(pt->caps.mac, l.mac, 6);
+	pt->caps.ifindex = l.ifindex;
+	pt->caps.gso_max_size = l.gso_max_size ? l.gso_max_size :
+						 PACKET_GSO_MAX_DEFAULT;
+	pt->link_up = l.carrier;
+
+	pt->u.packet.rx_msgs = calloc(pt->batch, sizeof(struct mmsghdr));
+	pt->u.packet.rx_iovs = calloc(pt->batch, sizeof(struct iovec));
+	pt->u.packet.rx = calloc(pt->batch, sizeof(struct pkt *));
+	pt->u.packet.tx_msgs = calloc(PORT_TX_MAX, sizeof(struct mmsghdr));
+	if (!pt->u.packet.rx_msgs || !pt->u.packet.rx_iovs ||
+	    !pt->u.packet.rx || !pt->u.packet.tx_msgs) {
+		log_err("%s: out of memory", pt->name);
+		return -ENOMEM;
+	}
+
+	/* protocol 0: nothing is queued before the socket is set up */
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		log_err("%s: AF_PACKET socket: %s", pt->name, strerror(errno));
+		return err;
+	}
+	pt->fd = fd;
+	if (setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one))) {
+		err = -errno;
+		log_err("%s: %s: PACKET_VNET_HDR: %s", pt->name, pt->ifname,
+			strerror(errno));
+		return err;
+	}
+	/* our own frames would come back as PACKET_OUTGOING */
+	if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one,
+		       sizeof(one))) {
+		err = -errno;
+		log_err("%s: %s: PACKET_IGNORE_OUTGOING: %s", pt->name,
+			pt->ifname, strerror(errno));
+		return err;
+	}
+	set_bufsize(fd, SO_RCVBUFFORCE, SO_RCVBUF, "the receive buffer", pt);
+	set_bufsize(fd, SO_SNDBUFFORCE, SO_SNDBUF, "the send buffer", pt);
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = l.ifindex;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		err = -errno;
+		log_err("%s: %s: bind: %s", pt->name, pt->ifname,
+			strerror(errno));
+		return err;
+	}
+	if (c->mode == CONFIG_MODE_BRIDGE) {
+		/* a bridge takes frames for every MAC, not just the port's */
+		struct packet_mreq mr = {
+			.mr_ifindex = l.ifindex, .mr_type = PACKET_MR_PROMISC,
+		};
+
+		if (setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr,
+			       sizeof(mr)))
+			log_warn("%s: %s: promiscuous mode: %s", pt->name,
+				 pt->ifname, strerror(errno));
+	}
+	kernel_gro_check(pt, c);
+	log_info("%s: packet:%s ifindex %d MTU %u gso_max_size %u carrier %s",
+		 pt->name, pt->ifname, l.ifindex, l.mtu, pt->caps.gso_max_size,
+		 l.carrier ? "on" : "off");
+	return 0;
+}
+
+/* Read and count one frame the pool has no buffer for. */
+static int packet_discard(struct port *pt)
+{
+	if (recv(pt->fd, NULL, 0, MSG_DONTWAIT | MSG_TRUNC) < 0)
+		return errno == EAGAIN ? 0 : -errno;
+	pt->stats->rx_pkts++;
+	pt->stats->drop[DROP_NO_BUFFER]++;
+	return 1;
+}
+
+static int packet_rx(struct port *pt, struct pkt **pkts, unsigned int max)
+{
+	struct mmsghdr *m = pt->u.packet.rx_msgs;
+	struct iovec *iov = pt->u.packet.rx_iovs;
+	struct pkt **rx = pt->u.packet.rx;
+	unsigned int i, n, out = 0;
+	int k, j;
+
+	if (max > pt->batch)
+		max = pt->batch;
+	for (n = 0; n < max; n++) {
+		if (!rx[n])
+			rx[n] = pkt_alloc(pt->pool);
+		if (!rx[n])
+			break;
+		/* the header lands in the headroom, the frame at p->data */
+		iov[n].iov_base = rx[n]->data - VNET_HDR_LEN_LEGACY;
+		iov[n].iov_len = VNET_HDR_LEN_LEGACY + PKT_DATA_MAX;
+		memset(&m[n].msg_hdr, 0, sizeof(m[n].msg_hdr));
+		m[n].msg_hdr.msg_iov = &iov[n];
+		m[n].msg_hdr.msg_iovlen = 1;
+	}
+	if (!n) {
+		for (i = 0; i < max; i++) {
+			k = packet_discard(pt);
+			if (k <= 0)
+				return k;
+		}
+		return 0;
+	}
+	k = recvmmsg(pt->fd, m, n, MSG_DONTWAIT, NULL);
+	if (k < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	for (j = 0; j < k; j++) {
+		struct pkt *p = rx[j];
+		uint32_t len = m[j].msg_len;
+
+		if ((m[j].msg_hdr.msg_flags & MSG_TRUNC) ||
+		    len < VNET_HDR_LEN_LEGACY) {
+			/* larger than any IP datagram, or no header: the
+			 * buffer stays in its slot for the next read */
+			pt->stats->rx_pkts++;
+			pt->stats->drop[len < VNET_HDR_LEN_LEGACY ?
+					DROP_VNET_SHORT : DROP_IP_LEN]++;
+			continue;
+		}
+		p->len = len - VNET_HDR_LEN_LEGACY;
+		pkts[out++] = p;
+		rx[j] = NULL;
+	}
+	return (int)out;
+}
+
+static unsigned int packet_tx(struct port *pt, struct port_txf *f,
+			      unsigned int n, int *err)
+{
+	struct mmsghdr *m = pt->u.packet.tx_msgs;
+	unsigned int i, sent = 0;
+	int k;
+
+	for (i = 0; i < n; i++) {
+		memset(&m[i].msg_hdr, 0, sizeof(m[i].msg_hdr));
+		m[i].msg_hdr.msg_iov = f[i].iov;
+		m[i].msg_hdr.msg_iovlen = f[i].iovcnt;
+	}
+	while (sent < n) {
+		/* no address: the bound interface and protocol */
+		k = sendmmsg(pt->fd, m + sent, n - sent, MSG_DONTWAIT);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			*err = errno;
+			break;
+		}
+		sent += (unsigned int)k;
+	}
+	return sent;
+}
+
+static void packet_close(struct port *pt)
+{
+	unsigned int i;
+	int err;
+
+	if (pt->u.packet.kgro_changed) {
+		err = nl_features_set(pt->ifname, kgro_names,
+				      pt->u.packet.kgro_saved, 3);
+		if (err)
+			log_warn("%s: %s: cannot restore kernel GRO: %s",
+				 pt->name, pt->ifname, strerror(-err));
+	}
+	if (pt->u.packet.rx) {
+		for (i = 0; i < pt->batch; i++)
+			if (pt->u.packet.rx[i])
+				pkt_free(pt->pool, pt->u.packet.rx[i]);
+	}
+	free(pt->u.packet.rx_msgs);
+	free(pt->u.packet.rx_iovs);
+	free(pt->u.packet.rx);
+	free(pt->u.packet.tx_msgs);
+	if (pt->fd >= 0)
+		close(pt->fd);
+}
+
+const struct port_ops port_packet_ops = {
+	.kind = "packet",
+	.open = packet_open,
+	.rx_batch = packet_rx,
+	.tx = packet_tx,
+	.close = packet_close,
+};

@@ -1,1 +1,191 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * port: where frames come from and go to.  One ops table per kind
+ * (port_packet: AF_PACKET with PACKET_VNET_HDR; port_tap: a TAP with
+ * IFF_VNET_HDR), and the part every kind shares: the spec parser, the
+ * pending tx batch, the bounded tx queue for when the kernel pushes back,
+ * and the link state.
+ *
+ * Every frame crosses with a virtio-net header in front of it.  Received
+ * frames sit in pool buffers at p->data with the header just before it
+ * (p->data - vnet_len).  Frames to send are gathered in the pending batch
+ * (port_tx_add*) and written with one batch syscall at port_tx_flush;
+ * what the kernel cannot take yet waits in the tx queue, written when the
+ * socket becomes writable.
+ */
+#ifndef GROGSO_PORT_H
+#define GROGSO_PORT_H
+
+#include <net/if.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include <ev.h>
+
+#include "grogso/config.h"
+#include "grogso/gso.h"
+#include "grogso/pkt.h"
+#include "grogso/stats.h"
+#include "grogso/vnet.h"
+
+#define PORT_TX_MAX 1024                /* frames per batch; sendmmsg's UIO_MAXIOV */
+#define PORT_TX_SEGS PORT_TX_MAX        /* GSO segment headers held per batch */
+#define PORT_LABEL_MAX 8                 /* "lan", "wan" */
+#define PORT_SPEC_MAX 64
+
+enum port_kind { PORT_KIND_PACKET = 0, PORT_KIND_TAP };
+
+struct port_caps {
+	int gso;                        /* takes super-packets (vnet GSO) */
+	int csum;                       /* takes NEEDS_CSUM */
+	uint32_t mtu;                   /* L3 MTU */
+	uint8_t mac[6];                 /* the MAC grogso uses on this port */
+	int ifindex;                    /* 0: not (or no longer) in this namespace */
+	uint32_t gso_max_size;          /* bytes of frame the kernel segments in one go */
+};
+
+/* One frame to write: iov[0] is the vnet header. */
+struct port_txf {
+	struct iovec iov[3];
+	unsigned int iovcnt;
+	uint32_t len;                   /* frame bytes, header not counted */
+	uint32_t segs;                  /* wire packets it stands for (stats) */
+	uint32_t in_port;               /* where a drop of it is counted */
+	struct pkt *whole;              /* the frame is all of this packet */
+	uint8_t vh[VNET_HDR_LEN];
+};
+
+struct port;
+
+struct port_ops {
+	const char *kind;
+	/* Open the device named pt->ifname.  Returns 0 or a negative errno. */
+	int (*open)(struct port *pt, const struct config *c);
+	/*
+	 * Read up to @max frames into pool buffers.  Returns how many were
+	 * read (0: none waiting) or a negative errno.  Frames it had to
+	 * drop (no buffer, truncated) are counted in pt->stats.
+	 */
+	int (*rx_batch)(struct port *pt, struct pkt **pkts, unsigned int max);
+	/*
+	 * Write @n frames in order.  Returns how many the kernel took; when
+	 * fewer than @n, *err is the errno of the first one it refused.
+	 */
+	unsigned int (*tx)(struct port *pt, struct port_txf *f,
+			   unsigned int n, int *err);
+	void (*close)(struct port *pt);
+};
+
+struct port {
+	const struct port_ops *ops;
+	enum port_kind kind;
+	char name[PORT_LABEL_MAX];       /* "lan" / "wan": logs and stats */
+	char ifname[IF_NAMESIZE];
+	unsigned int index;             /* FWD_PORT_LAN / FWD_PORT_WAN */
+	int fd;
+	unsigned int vnet_len;          /* 10 (AF_PACKET) or 12 (TAP) */
+	struct port_caps caps;
+	int link_up;
+	int detached;                   /* TAP moved to another namespace */
+	int gso_max_warned;
+	struct pkt_pool *pool;
+	struct stats_port *stats;       /* this port's counters */
+	struct stats_port **all_stats;  /* by ingress index: where tx drops go */
+	unsigned int batch;             /* frames per read */
+
+	/* pending batch, written at port_tx_flush */
+	struct port_txf *txf;
+	unsigned int ntxf;
+	struct gso_seg *segs;
+	unsigned int nsegs;
+	struct pkt **own;               /* freed once the batch is written */
+	unsigned int nown;
+
+	/* frames the kernel pushed back, oldest first */
+	struct pkt *q_head, *q_tail;
+	uint32_t q_len, q_max;
+	struct ev_loop *loop;
+	ev_io tx_w;
+
+	union {
+		struct {
+			struct mmsghdr *rx_msgs;
+			struct iovec *rx_iovs;
+			struct pkt **rx;        /* buffers the next recvmmsg fills */
+			struct mmsghdr *tx_msgs;
+			int kgro_saved[3];      /* --kernel-gro=off: restore at close */
+			int kgro_changed;
+		} packet;
+		struct {
+			unsigned int offload;   /* TUN_F_* negotiated */
+		} tap;
+	} u;
+};
+
+extern const struct port_ops port_packet_ops;
+extern const struct port_ops port_tap_ops;
+
+/*
+ * Parse a port spec: "packet:IF", "tap:NAME", or a bare IF (packet).
+ * Returns 0 or -EINVAL (empty or too long a name, unknown kind).
+ */
+int port_parse_spec(const char *spec, enum port_kind *kind, char *ifname);
+
+/*
+ * Open port @name ("lan"/"wan", index @index) from @spec.  @stats are
+ * its counters; @all_stats the counters of every port by index (a frame
+ * dropped on its way out is counted at the port it came in on).
+ * Returns 0 or a negative errno after log_err naming the port.
+ */
+int port_open(struct port *pt, const char *name, unsigned int index,
+	      const char *spec, const struct config *c, struct pkt_pool *pool,
+	      struct stats_port *stats, struct stats_port **all_stats,
+	      struct ev_loop *loop);
+void port_close(struct port *pt);
+
+/* Read a batch (see port_ops.rx_batch). */
+static inline int port_rx(struct port *pt, struct pkt **pkts,
+			  unsigned int max)
+{
+	return pt->ops->rx_batch(pt, pkts, max);
+}
+
+/*
+ * Add packet @p, whole, to the pending batch with vnet header @h.  The
+ * port owns @p from here on.  @segs: wire packets it stands for.
+ */
+void port_tx_pkt(struct port *pt, struct pkt *p, const struct vnet_hdr *h,
+		 uint32_t segs);
+
+/*
+ * Room for up to @want segment headers in the pending batch (flushing it
+ * first when needed): returns the array to give gso_segment, and its
+ * size in *max.  Returns NULL when @want can never fit.
+ */
+struct gso_seg *port_tx_seg_room(struct port *pt, uint32_t want,
+				 uint32_t *max);
+
+/*
+ * Add @n segments (at the array port_tx_seg_room gave) of super-packet
+ * @p, each with vnet header @h.  The port owns @p from here on.
+ */
+void port_tx_segs(struct port *pt, struct pkt *p, uint32_t n,
+		  const struct vnet_hdr *h);
+
+/* Count @segs wire packets of a frame from ingress @in_port as dropped. */
+void port_drop(struct port *pt, uint32_t in_port, uint32_t segs,
+	       enum drop_reason why);
+
+/* Write the pending batch; what the kernel refuses for now is queued. */
+void port_tx_flush(struct port *pt);
+
+/*
+ * Write out the tx queue, waiting up to @timeout_ms for the kernel to
+ * take it (exit).  What is left is dropped and counted.
+ */
+void port_tx_drain(struct port *pt, int timeout_ms);
+
+/* A netlink event for the port's link. */
+void port_link_event(struct port *pt, int up, uint32_t mtu);
+
+#endif

@@ -1,0 +1,217 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# tests/lab/lib.sh: helpers for the lab tests (sourced).  A test needs
+# root, network namespaces and /dev/net/tun, else it is skipped (77).
+# Each run gets its own namespace prefix and state directory and tears
+# them down on exit, whatever happens.
+#
+# Environment: GROGSO (the binary), top_srcdir (the source tree).
+
+: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+LAB_PREFIX=${LAB_PREFIX:-g$$}
+export GROGSO_LAB_DIR=${GROGSO_LAB_DIR:-/run/grogso-lab}
+LAB_DIR=$GROGSO_LAB_DIR/$LAB_PREFIX
+C1=${LAB_PREFIX}client1
+GW=${LAB_PREFIX}gw
+C2=${LAB_PREFIX}client2
+LAB_BGPIDS=()
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+fail() {
+	echo "FAIL: $*"
+	if [ -f "$LAB_DIR/grogso.err" ]; then
+		echo "--- grogso.err (last lines)"
+		tail -n 30 "$LAB_DIR/grogso.err"
+	fi
+	exit 1
+}
+
+ok() {
+	echo "ok: $*"
+}
+
+lab_cleanup() {
+	local p
+
+	for p in "${LAB_BGPIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	"$top_srcdir/lab/down.sh" --prefix "$LAB_PREFIX" >/dev/null 2>&1
+	[ -n "${WORK:-}" ] && rm -rf "$WORK"
+}
+
+lab_require() {
+	local t
+
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	[ -n "${GROGSO:-}" ] && [ -x "$GROGSO" ] || skip "GROGSO is not set to a built grogso"
+	for t in ip ethtool tcpdump iperf3 python3 sha256sum; do
+		command -v "$t" >/dev/null || skip "$t not installed"
+	done
+	ip netns add "${LAB_PREFIX}probe" 2>/dev/null || skip "ip netns does not work here"
+	ip netns del "${LAB_PREFIX}probe"
+	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+	python3 -c 'import fcntl, os
+fd = os.open("/dev/net/tun", os.O_RDWR)' 2>/dev/null || skip "/dev/net/tun cannot be opened"
+	WORK=$(mktemp -d /tmp/grogso-lab.XXXXXX)
+	trap lab_cleanup EXIT
+}
+
+# lab_up ARGS...: lab/up.sh with this run's prefix and binary
+lab_up() {
+	"$top_srcdir/lab/up.sh" --prefix "$LAB_PREFIX" --grogso "$GROGSO" "$@" ||
+		fail "lab/up.sh $*"
+}
+
+in_c1() { ip netns exec "$C1" "$@"; }
+in_c2() { ip netns exec "$C2" "$@"; }
+in_gw() { ip netns exec "$GW" "$@"; }
+
+# lab_stop: SIGTERM grogso and wait for it; prints its exit status
+lab_stop() {
+	local pid i
+
+	pid=$(cat "$LAB_DIR/grogso.pid")
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 100); do
+		[ -f "$LAB_DIR/grogso.status" ] && break
+		sleep 0.1
+	done
+	cat "$LAB_DIR/grogso.status" 2>/dev/null || echo timeout
+}
+
+# lab_data MB: a file of MB random megabytes (made once per run)
+lab_data() {
+	[ -f "$WORK/data.$1" ] ||
+		head -c "$(($1 << 20))" /dev/urandom >"$WORK/data.$1"
+	echo "$WORK/data.$1"
+}
+
+# lab_transfer FILE DST_ADDR PORT: send FILE over TCP from client2 to
+# DST_ADDR:PORT in client1; succeed when it arrives intact
+lab_transfer() {
+	local file=$1 addr=$2 port=$3 want got
+
+	in_c1 timeout 60 python3 - "$addr" "$port" "$WORK/recv.sha" <<'EOF' &
+import hashlib, socket, sys
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(1)
+c, _ = s.accept()
+h, n = hashlib.sha256(), 0
+while True:
+    b = c.recv(1 << 20)
+    if not b:
+        break
+    h.update(b)
+    n += len(b)
+open(sys.argv[3], "w").write("%s %d\n" % (h.hexdigest(), n))
+EOF
+	local srv=$!
+	in_c2 timeout 60 python3 - "$addr" "$port" "$file" <<'EOF' || return 1
+import socket, sys, time
+for _ in range(100):
+    try:
+        s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+        break
+    except OSError:
+        time.sleep(0.05)
+else:
+    sys.exit("cannot connect")
+with open(sys.argv[3], "rb") as f:
+    s.sendfile(f)
+s.shutdown(socket.SHUT_WR)
+s.recv(1)
+s.close()
+EOF
+	wait "$srv" || return 1
+	want="$(sha256sum <"$file" | cut -d' ' -f1) $(stat -c %s "$file")"
+	got=$(cat "$WORK/recv.sha")
+	[ "$want" = "$got" ] || { echo "sent $want, received $got"; return 1; }
+}
+
+# lab_iperf SECONDS DST_ADDR [IPERF_ARGS...]: iperf3 from client2 to
+# client1; prints the receiver's bits per second
+lab_iperf() {
+	local secs=$1 addr=$2
+
+	shift 2
+	in_c1 timeout $((secs + 15)) iperf3 -s -1 -B "$addr" >/dev/null 2>&1 &
+	local srv=$!
+	sleep 0.3
+	in_c2 timeout $((secs + 10)) iperf3 -c "$addr" -t "$secs" -J "$@" \
+		>"$WORK/iperf.json" || { wait "$srv"; return 1; }
+	wait "$srv"
+	python3 -c 'import json, sys
+r = json.load(open(sys.argv[1]))["end"]
+print(int((r.get("sum_received") or r["sum"])["bits_per_second"]))' "$WORK/iperf.json"
+}
+
+# lab_capture NS IF FILE FILTER...: tcpdump in the background (headers only)
+lab_capture() {
+	local ns=$1 dev=$2 file=$3
+
+	shift 3
+	ip netns exec "$ns" tcpdump -i "$dev" -s 96 -B 16384 -U -w "$file" \
+		"$@" 2>"$file.err" &
+	LAB_BGPIDS+=($!)
+	for _ in $(seq 50); do
+		grep -q listening "$file.err" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# lab_capture_stop: stop every capture and wait until the files are written
+lab_capture_stop() {
+	local p
+
+	sleep 0.3
+	for p in "${LAB_BGPIDS[@]}"; do
+		kill -INT "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	LAB_BGPIDS=()
+}
+
+# lab_pcap_max FILE: the longest frame (on-wire length) in a capture
+lab_pcap_max() {
+	python3 - "$1" <<'EOF'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+end = ">" if d[:4] == b"\xa1\xb2\xc3\xd4" else "<"
+off, mx, n = 24, 0, 0
+while off + 16 <= len(d):
+    _, _, incl, orig = struct.unpack(end + "IIII", d[off:off + 16])
+    mx = max(mx, orig)
+    n += 1
+    off += 16 + incl
+print(mx, n)
+EOF
+}
+
+# lab_stats_balanced FILE: rx = tx of the other port + drops, both ways
+lab_stats_balanced() {
+	python3 - "$1" <<'EOF'
+import json, sys
+ports = {}
+for line in open(sys.argv[1]):
+    if line.strip():
+        r = json.loads(line)
+        ports[r["port"]] = r
+bad = 0
+for a, b in (("lan", "wan"), ("wan", "lan")):
+    rx, tx = ports[a]["rx_pkts"], ports[b]["tx_pkts"]
+    drops = sum(ports[a]["drop"].values())
+    ok = rx == tx + drops
+    bad |= not ok
+    print("%s -> %s: rx %d = tx %d + drops %d: %s" %
+          (a, b, rx, tx, drops, "ok" if ok else "MISMATCH"))
+sys.exit(bad)
+EOF
+}
