@@ -2,10 +2,14 @@
 /*
  * gro: receive aggregation with the merge rules of Linux 6.18.
  *
- * One table per ingress port.  A flow is held as one head packet whose
- * buffer grows by the payload of every segment merged into it; the
- * merged segment's buffer goes back to the pool at once, so the payload
- * is copied exactly once and nothing is allocated per packet.  Flow
+ * One table per ingress port.  A flow is held as one head packet; every
+ * segment merged into it is chained behind it as a fragment narrowed to
+ * its payload (the frag_list of skb_gro_receive_list, and DESIGN.md's
+ * "iovec of the received buffers"), so merging copies no payload and
+ * nothing is allocated per packet.  When the pool runs low the payload
+ * is copied onto the end of the aggregate instead and the segment's
+ * buffer goes back at once, so held aggregates cannot starve receive.
+ * Flow
  * entries come from a fixed array made in gro_create, found through a
  * chained hash and kept on an age list (oldest first) for the timer, for
  * gro_flush_all and for evicting when the table is full.
@@ -30,23 +34,27 @@
  * 6.18 neither masks it in the flag-word compare nor lets it be held */
 #define TCP_NOGRO (TCP_SYN | TCP_RST | TCP_URG | TCP_CWR)
 
+#define GRO_KEY_WORDS 7                 /* the key as 64-bit words */
+
 /*
  * What makes two packets one flow: the Ethernet header, the VLAN tag,
  * the addresses, the L4 protocol and ports, and the IPv6 flow label
  * (gro_list_prepare, inet_gro_receive, ipv6_gro_receive, tcp_gro_lookup).
- * Built zeroed, so it can be hashed and compared as bytes.
+ * Packed into words in registers (make_key), so the per-packet hash and
+ * compare never load back bytes just stored one by one (a store-forward
+ * stall per word):
+ *   w[0]  MAC bytes 0-7
+ *   w[1]  MAC bytes 8-11, VLAN TCI, has_vlan, l3
+ *   w[2]  L4 protocol, IPv6 flow label, the two ports
+ *   w[3]  IPv4: source and destination; IPv6: source bytes 0-7
+ *   w[4]  IPv6: source bytes 8-15 (IPv4: 0)
+ *   w[5]  IPv6: destination bytes 0-7 (IPv4: 0)
+ *   w[6]  IPv6: destination bytes 8-15 (IPv4: 0)
+ * Words are in host order: they are only hashed and compared.  l3 in
+ * w[1] keeps IPv4 and IPv6 keys apart.
  */
 struct gro_key {
-	uint8_t mac[12];
-	uint16_t vlan_tci;
-	uint8_t has_vlan;
-	uint8_t l3;
-	uint8_t proto;
-	uint8_t pad;
-	uint32_t flowlabel;
-	uint8_t saddr[16];
-	uint8_t daddr[16];
-	uint8_t ports[4];
+	uint64_t w[GRO_KEY_WORDS];
 };
 
 /*
@@ -80,6 +88,7 @@ struct gro_table {
 	struct gro_flow *free;
 	struct gro_flow *oldest, *newest;
 	uint32_t held;
+	uint32_t copy_below;            /* cfg.copy_below, resolved */
 };
 
 void gro_config_default(struct gro_config *cfg)
@@ -124,6 +133,15 @@ struct gro_table *gro_create(const struct gro_config *cfg,
 	t->emit = emit;
 	t->ctx = ctx;
 	t->bucket_mask = nb - 1;
+	t->copy_below = cfg->copy_below;
+	if (!t->copy_below) {
+		t->copy_below = pool->count / GRO_COPY_POOL_DIV;
+		if (t->copy_below < GRO_COPY_SEGS_MUL * cfg->max_segs)
+			t->copy_below = GRO_COPY_SEGS_MUL * cfg->max_segs;
+		/* a small pool still gets zero-copy merging for half of it */
+		if (t->copy_below > pool->count / 2)
+			t->copy_below = pool->count / 2;
+	}
 	for (i = cfg->max_flows; i-- > 0;) {
 		t->flows[i].hnext = t->free;
 		t->free = &t->flows[i];
@@ -196,43 +214,79 @@ static int has_flow_key(const struct pkt *p)
 	       (p->l4_proto == IPPROTO_TCP_ || p->l4_proto == IPPROTO_UDP_);
 }
 
+static uint64_t load64(const uint8_t *b)
+{
+	uint64_t v;
+
+	memcpy(&v, b, sizeof(v));
+	return v;
+}
+
+static uint32_t load32(const uint8_t *b)
+{
+	uint32_t v;
+
+	memcpy(&v, b, sizeof(v));
+	return v;
+}
+
 static void make_key(struct gro_key *k, const struct pkt *p)
 {
 	const uint8_t *ip = l3(p);
+	uint64_t w2 = (uint64_t)p->l4_proto | (uint64_t)load32(l4(p)) << 32;
 
-	memset(k, 0, sizeof(*k));
-	memcpy(k->mac, p->data, sizeof(k->mac));
-	k->has_vlan = p->has_vlan;
-	k->vlan_tci = p->vlan_tci;
-	k->l3 = p->l3;
-	k->proto = p->l4_proto;
+	k->w[0] = load64(p->data);
+	k->w[1] = (uint64_t)load32(p->data + 8) |
+		  (uint64_t)p->vlan_tci << 32 |
+		  (uint64_t)p->has_vlan << 48 | (uint64_t)p->l3 << 56;
 	if (is_v4(p)) {
-		memcpy(k->saddr, ip + 12, 4);
-		memcpy(k->daddr, ip + 16, 4);
+		k->w[2] = w2;
+		k->w[3] = load64(ip + 12);      /* saddr, daddr */
+		k->w[4] = k->w[5] = k->w[6] = 0;
 	} else {
-		k->flowlabel = get_be32(ip) & 0xfffff;
-		memcpy(k->saddr, ip + 8, 16);
-		memcpy(k->daddr, ip + 24, 16);
+		k->w[2] = w2 | (uint64_t)(get_be32(ip) & 0xfffff) << 8;
+		k->w[3] = load64(ip + 8);
+		k->w[4] = load64(ip + 16);
+		k->w[5] = load64(ip + 24);
+		k->w[6] = load64(ip + 32);
 	}
-	memcpy(k->ports, l4(p), sizeof(k->ports));
 }
 
-/* Multiply-rotate over the key words: cheap, and good enough to spread
- * the few fields that differ between flows over the buckets. */
+/*
+ * Each key word times its own odd constant, summed, then one
+ * multiply-xorshift to carry the high bits down to the bucket index.
+ * The products are independent, so this is a few cycles where a
+ * word-by-word chain of multiplies was dozens, and still spreads the few
+ * fields that differ between flows over the buckets.
+ */
 static uint32_t key_hash(const struct gro_key *k)
 {
-	const uint8_t *b = (const uint8_t *)k;
-	uint64_t h = 0x9e3779b97f4a7c15ull;
-	size_t i;
+	static const uint64_t mul[GRO_KEY_WORDS] = {
+		0x9e3779b97f4a7c15ull, 0xbf58476d1ce4e5b9ull,
+		0x94d049bb133111ebull, 0xff51afd7ed558ccdull,
+		0xc4ceb9fe1a85ec53ull, 0x2545f4914f6cdd1dull,
+		0xd6e8feb86659fd93ull,
+	};
+	uint64_t h = 0;
+	int i;
 
-	for (i = 0; i + 4 <= sizeof(*k); i += 4) {
-		uint32_t w;
+	for (i = 0; i < GRO_KEY_WORDS; i++)
+		h += k->w[i] * mul[i];
+	h ^= h >> 32;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 29;
+	return (uint32_t)h;
+}
 
-		memcpy(&w, b + i, 4);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 29;
-	}
-	return (uint32_t)(h ^ (h >> 32));
+static int key_equal(const struct gro_key *a, const struct gro_key *b)
+{
+	uint64_t d = 0;
+	int i;
+
+	/* no early exit: one flow's packets match in every word anyway */
+	for (i = 0; i < GRO_KEY_WORDS; i++)
+		d |= a->w[i] ^ b->w[i];
+	return d == 0;
 }
 
 static struct gro_flow *flow_lookup(struct gro_table *t,
@@ -241,7 +295,7 @@ static struct gro_flow *flow_lookup(struct gro_table *t,
 	struct gro_flow *f;
 
 	for (f = t->buckets[hash & t->bucket_mask]; f; f = f->hnext)
-		if (f->hash == hash && !memcmp(&f->key, k, sizeof(*k)))
+		if (f->hash == hash && key_equal(&f->key, k))
 			return f;
 	return NULL;
 }
@@ -282,7 +336,7 @@ static void finalise(struct gro_flow *f)
 {
 	struct pkt *p = f->head;
 	uint8_t *ip = l3(p);
-	uint32_t ip_len = p->len - p->l3_off;
+	uint32_t ip_len = pkt_frame_len(p) - p->l3_off;
 
 	if (is_v4(p)) {
 		uint16_t old = get_be16(ip + 2);
@@ -296,7 +350,7 @@ static void finalise(struct gro_flow *f)
 		put_be16(ip + 4, (uint16_t)(ip_len - IPV6_HLEN));
 	}
 	if (!is_tcp(p))
-		put_be16(l4(p) + 4, (uint16_t)(p->len - p->l4_off));
+		put_be16(l4(p) + 4, (uint16_t)(pkt_frame_len(p) - p->l4_off));
 	/* the L4 checksum becomes the pseudo-header sum, to be completed by
 	 * whoever sends it (CHECKSUM_PARTIAL) */
 	pkt_csum_set_partial(p);
@@ -465,6 +519,22 @@ static enum flush_reason ip4_mismatch(struct gro_table *t,
 	return r;
 }
 
+/*
+ * Whether @n bytes (a multiple of 4: TCP options, IPv6 extension
+ * headers) differ.  Usually 0 or 12 bytes: cheaper inline than a call.
+ */
+static int words_differ(const uint8_t *a, const uint8_t *b, uint32_t n)
+{
+	uint32_t x, y, d = 0, i;
+
+	for (i = 0; i + 4 <= n; i += 4) {
+		memcpy(&x, a + i, 4);
+		memcpy(&y, b + i, 4);
+		d |= x ^ y;
+	}
+	return d != 0;
+}
+
 /* IPv6 against the head: ipv6_gro_flush, plus the walked extension
  * headers that ipv6_gro_receive requires byte-identical. */
 static enum flush_reason ip6_mismatch(const struct gro_flow *f,
@@ -477,7 +547,8 @@ static enum flush_reason ip6_mismatch(const struct gro_flow *f,
 	return ip6_tclass(h) != ip6_tclass(p) ? FLUSH_TOS :
 	       l3(h)[7] != l3(p)[7] ? FLUSH_TTL :
 	       (hext != next || l3(h)[6] != l3(p)[6] ||
-		memcmp(l3(h) + IPV6_HLEN, l3(p) + IPV6_HLEN, hext)) ? FLUSH_OPTS :
+		words_differ(l3(h) + IPV6_HLEN, l3(p) + IPV6_HLEN, hext)) ?
+	       FLUSH_OPTS :
 	       FLUSH_NONE;
 }
 
@@ -493,8 +564,8 @@ static enum flush_reason tcp_mismatch(const struct gro_flow *f,
 	       (h[12] != n[12] ||
 		((h[13] ^ n[13]) & (uint8_t)~TCP_FINAL) ||
 		get_be16(h + 14) != get_be16(n + 14)) ? FLUSH_FLAGS :
-	       memcmp(h + TCP_HLEN_MIN, n + TCP_HLEN_MIN,
-		      hlen - TCP_HLEN_MIN) ? FLUSH_OPTS :
+	       words_differ(h + TCP_HLEN_MIN, n + TCP_HLEN_MIN,
+			    hlen - TCP_HLEN_MIN) ? FLUSH_OPTS :
 	       get_be32(n + 4) != get_be32(h + 4) + f->pay_total ? FLUSH_SEQ :
 	       len > f->mss ? FLUSH_LEN :
 	       FLUSH_NONE;
@@ -568,14 +639,19 @@ static void flow_start(struct gro_table *t, struct pkt *p,
 	}
 }
 
-/* Append @p's payload to the head (skb_gro_receive) and free @p. */
+/*
+ * Append @p's payload to the aggregate (skb_gro_receive): chain @p's
+ * buffer, narrowed to the payload, or copy the payload onto the last
+ * piece and free @p when the pool is low.  Either way every piece but
+ * the last holds whole segments, which gso_segment relies on to point
+ * each segment into one piece.
+ */
 static void flow_merge(struct gro_table *t, struct gro_flow *f,
 		       struct pkt *p, uint32_t len, uint8_t mode)
 {
-	struct pkt *h = f->head;
+	struct pkt *h = f->head, *tail;
+	const uint8_t *pay = p->data + p->pay_off;
 
-	memcpy(h->data + h->len, p->data + p->pay_off, len);
-	h->len += len;
 	f->pay_total += len;
 	f->count++;
 	f->ipid_mode = mode;
@@ -584,7 +660,24 @@ static void flow_merge(struct gro_table *t, struct gro_flow *f,
 	if (is_tcp(p))
 		/* tcp_gro_receive ORs the final flags into the head */
 		l4(h)[13] |= l4(p)[13] & TCP_FINAL;
+
+	if (t->pool->nfree >= t->copy_below)
+		goto chain;
+	tail = h->frag_last ? h->frag_last : h;
+	/* every buffer holds a whole IP datagram and a fragment starts no
+	 * later than the head's payload, so this only guards a bug */
+	if (len > (size_t)(tail->buf + PKT_BUF_SIZE - (tail->data + tail->len)))
+		goto chain;
+	memcpy(tail->data + tail->len, pay, len);
+	tail->len += len;
+	if (tail != h)
+		h->frag_bytes += len;
 	pkt_free(t->pool, p);
+	return;
+chain:
+	p->data += p->pay_off;
+	p->len = len;
+	pkt_frag_append(h, p);
 }
 
 void gro_receive(struct gro_table *t, struct pkt *p, uint64_t now_ns)
@@ -628,7 +721,7 @@ void gro_receive(struct gro_table *t, struct pkt *p, uint64_t now_ns)
 	len = pkt_payload_len(p);
 	r = mismatch(t, f, p, len, &mode);
 	if (r == FLUSH_NONE &&
-	    f->head->len - f->head->l3_off + len > t->cfg.max_ip_len)
+	    pkt_frame_len(f->head) - f->head->l3_off + len > t->cfg.max_ip_len)
 		/* skb_gro_receive: -E2BIG */
 		r = FLUSH_SIZE;
 	if (r != FLUSH_NONE) {

@@ -7,7 +7,8 @@
  * the partial sums over it (IPv4 header, L4 header, pseudo-header without
  * its length).  A segment then costs one header copy, a handful of field
  * writes and, without checksum offload, one csum_partial over its payload
- * slice.  The payload itself is never copied.
+ * slice.  The payload itself is never copied: a segment points into the
+ * linear part of the super-packet or into one of its fragments.
  */
 #include <errno.h>
 #include <string.h>
@@ -119,7 +120,7 @@ static int gso_prepare(const struct pkt *p, struct gso_ctx *c)
 		ip_len = GSO_IP6_HLEN + (uint32_t)get_be16(f + c->l3 + IP6_PLEN);
 		c->ip_extra = (uint16_t)(l3h - GSO_IP6_HLEN);
 	}
-	if ((uint32_t)c->l3 + ip_len > p->len ||
+	if ((uint32_t)c->l3 + ip_len > pkt_frame_len(p) ||
 	    (uint32_t)c->l3 + ip_len < c->hlen)
 		return -EINVAL;
 
@@ -193,9 +194,45 @@ uint32_t gso_count(const struct pkt *p)
 	return c.nsegs;
 }
 
+/*
+ * Where the payload is read: a piece (the linear part, then each
+ * fragment) and the bytes left in it.
+ */
+struct gso_cursor {
+	const struct pkt *head, *piece;
+	const uint8_t *at;
+	uint32_t room;
+};
+
+/*
+ * The next @len payload bytes, which must lie in one piece; NULL when
+ * they straddle two (a chain GRO did not build).
+ */
+static const uint8_t *cursor_take(struct gso_cursor *k, uint32_t len)
+{
+	const uint8_t *at;
+
+	while (k->room < len) {
+		/* only an exhausted piece may be left behind */
+		if (k->room)
+			return NULL;
+		k->piece = k->piece == k->head ? k->head->frag_first :
+						 k->piece->frag_next;
+		if (!k->piece)
+			return NULL;
+		k->at = k->piece->data;
+		k->room = k->piece->len;
+	}
+	at = k->at;
+	k->at += len;
+	k->room -= len;
+	return at;
+}
+
 int gso_segment(const struct pkt *p, const struct gso_opts *o,
 		struct gso_seg *segs, uint32_t max, struct gso_result *res)
 {
+	struct gso_cursor cur;
 	struct gso_ctx c;
 	uint32_t i, off, len, l4_len, last;
 	uint16_t id, check;
@@ -226,6 +263,9 @@ int gso_segment(const struct pkt *p, const struct gso_opts *o,
 	}
 	fixed = fixed && c.v4;
 
+	cur.head = cur.piece = p;
+	cur.at = p->data + c.hlen;
+	cur.room = p->len - c.hlen;
 	last = c.nsegs - 1;
 	for (i = 0, off = 0; i < c.nsegs; i++, off += c.mss) {
 		struct gso_seg *s = &segs[i];
@@ -235,7 +275,9 @@ int gso_segment(const struct pkt *p, const struct gso_opts *o,
 		l4_len = c.l4_hlen + len;
 		memcpy(s->hdr, c.tmpl, c.hlen);
 		s->hdr_len = c.hlen;
-		s->pay = c.frame + c.hlen + off;
+		s->pay = cursor_take(&cur, len);
+		if (!s->pay)
+			return -EXDEV;
 		s->pay_len = len;
 		s->partial = !!o->csum_offload;
 

@@ -135,6 +135,9 @@ static void egress_segment(struct loop *L, struct port *pt, struct pkt *p,
 	}
 	memset(&res, 0, sizeof(res));
 	n = gso_segment(p, &o, s, max, &res);
+	/* a segment would span two pieces of the chain: make it linear */
+	if (n == -EXDEV && !pkt_linearize(p, &L->pool))
+		n = gso_segment(p, &o, s, max, &res);
 	if (n <= 0) {
 		log_debug("%s: aggregate of %u segments not segmented: %s",
 			  pt->name, p->agg.segs, strerror(-n));
@@ -175,7 +178,7 @@ static void egress(void *ctx, unsigned int out, struct pkt *p)
 		/* a GSO header promises the field holds the pseudo-header sum */
 		if (p->csum != PKT_CSUM_PARTIAL)
 			pkt_csum_set_partial(p);
-		if (p->len > pt->caps.gso_max_size) {
+		if (pkt_frame_len(p) > pt->caps.gso_max_size) {
 			pt->stats->gso_kernel_sw++;
 			if (!pt->gso_max_warned++)
 				log_warn("%s: %s: aggregates over gso_max_size %u "
@@ -194,7 +197,7 @@ static void egress(void *ctx, unsigned int out, struct pkt *p)
 		return;
 	}
 	limit = pt->caps.mtu + ETH_HLEN_ + (p->has_vlan ? VLAN_HLEN_ : 0);
-	if (p->len > limit) {
+	if (pkt_frame_len(p) > limit) {
 		drop(pt, &L->pool, p, 1, DROP_MTU);
 		return;
 	}
@@ -383,6 +386,9 @@ static void link_event(void *ctx, int deleted, const struct nl_link *l)
 				 pt->name, pt->ifname);
 			pt->caps.ifindex = 0;
 			pt->detached = 1;
+			/* the move took it down here; from now on only a
+			 * refused write tells us about its state */
+			port_link_event(pt, 1, 0);
 			continue;
 		}
 		if (deleted) {

@@ -71,6 +71,89 @@ void pkt_pool_destroy(struct pkt_pool *pool)
 	memset(pool, 0, sizeof(*pool));
 }
 
+void pkt_frags_free(struct pkt_pool *pool, struct pkt *p)
+{
+	struct pkt *f = p->frag_first, *n;
+
+	/* a free buffer carries no chain, so pkt_alloc need not clear one */
+	p->frag_first = p->frag_last = NULL;
+	p->frag_bytes = 0;
+	p->frag_count = 0;
+	for (; f; f = n) {
+		n = f->frag_next;
+		f->frag_next = NULL;
+		pkt_free(pool, f);
+	}
+}
+
+int pkt_linearize(struct pkt *p, struct pkt_pool *pool)
+{
+	const struct pkt *f;
+	uint8_t *at;
+	size_t room;
+
+	if (!p->frag_first)
+		return 0;
+	room = (size_t)(p->buf + PKT_BUF_SIZE - (p->data + p->len));
+	if (p->frag_bytes > room)
+		return -ENOSPC;
+	at = p->data + p->len;
+	for (f = p->frag_first; f; f = f->frag_next) {
+		memcpy(at, f->data, f->len);
+		at += f->len;
+	}
+	p->len += p->frag_bytes;
+	pkt_frags_free(pool, p);
+	return 0;
+}
+
+int pkt_iov(const struct pkt *p, struct iovec *iov, int max)
+{
+	const struct pkt *f;
+	int n = 0;
+
+	if (p->len) {
+		if (n == max)
+			return -ENOSPC;
+		iov[n].iov_base = p->data;
+		iov[n].iov_len = p->len;
+		n++;
+	}
+	for (f = p->frag_first; f; f = f->frag_next) {
+		if (!f->len)
+			continue;
+		if (n == max)
+			return -ENOSPC;
+		iov[n].iov_base = f->data;
+		iov[n].iov_len = f->len;
+		n++;
+	}
+	return n;
+}
+
+int pkt_copy_bits(const struct pkt *p, uint32_t off, void *out, uint32_t len)
+{
+	const struct pkt *f = p;
+	uint8_t *to = out;
+	uint32_t n;
+
+	if (off > pkt_frame_len(p) || len > pkt_frame_len(p) - off)
+		return -EINVAL;
+	/* the head is the first piece, its fragments the rest */
+	for (f = p; len; f = f == p ? p->frag_first : f->frag_next) {
+		if (off >= f->len) {
+			off -= f->len;
+			continue;
+		}
+		n = f->len - off < len ? f->len - off : len;
+		memcpy(to, f->data + off, n);
+		to += n;
+		len -= n;
+		off = 0;
+	}
+	return 0;
+}
+
 static void reset_state(struct pkt *p)
 {
 	p->l3_off = 0;
@@ -294,7 +377,7 @@ uint32_t pkt_ip_len(const struct pkt *p)
 	case PKT_L3_IPV6:
 		return (uint32_t)get_be16(ip + 4) + IPV6_HLEN;
 	default:
-		return p->len - p->l3_off;
+		return pkt_frame_len(p) - p->l3_off;
 	}
 }
 
@@ -308,6 +391,42 @@ static int l4_is_tcp_udp(const struct pkt *p)
 static uint32_t l4_csum_field(const struct pkt *p)
 {
 	return p->l4_proto == IPPROTO_TCP_ ? 16 : 6;
+}
+
+/*
+ * Add frame bytes [@off, @off + @len) of @p to @sum, across the chain.
+ * Each piece is summed on its own and added at its offset from @off, so
+ * a piece of odd length shifts the next by a byte (csum_block_add).
+ * The caller has checked that the range is inside the frame.
+ */
+static uint64_t sum_frame(const struct pkt *p, uint32_t off, uint32_t len,
+			  uint64_t sum)
+{
+	const struct pkt *f;
+	uint32_t n, done;
+
+	/* the linear part: the whole range for a linear packet */
+	n = off < p->len ? p->len - off : 0;
+	if (n > len)
+		n = len;
+	if (n)
+		sum = csum_partial(p->data + off, n, sum);
+	done = n;
+	off = off > p->len ? off - p->len : 0;
+	for (f = p->frag_first; f && done < len; f = f->frag_next) {
+		if (off >= f->len) {
+			off -= f->len;
+			continue;
+		}
+		n = f->len - off;
+		if (n > len - done)
+			n = len - done;
+		sum = csum_block_add(sum, csum_partial(f->data + off, n, 0),
+				     done);
+		done += n;
+		off = 0;
+	}
+	return sum;
 }
 
 /* Pseudo-header sum for the L4 bytes from l4_off to the IP end. */
@@ -331,6 +450,13 @@ enum pkt_csum pkt_l4_csum_verify(struct pkt *p, int accept_partial)
 		return p->csum;
 	}
 	ip_end = p->l3_off + pkt_ip_len(p);
+	/* pkt_parse checked this for a frame it saw; an aggregate's lengths
+	 * were rewritten since, so check the chain really holds them */
+	if (ip_end > pkt_frame_len(p) || ip_end < p->l4_off + 8u ||
+	    p->l4_off + l4_csum_field(p) + 2 > p->len) {
+		p->csum = PKT_CSUM_BAD;
+		return p->csum;
+	}
 	l4len = ip_end - p->l4_off;
 	field = get_be16(p->data + p->l4_off + l4_csum_field(p));
 	if (p->l4_proto == IPPROTO_UDP_ && p->l3 == PKT_L3_IPV4 && field == 0) {
@@ -338,7 +464,7 @@ enum pkt_csum pkt_l4_csum_verify(struct pkt *p, int accept_partial)
 		return p->csum;
 	}
 	ps = pseudo_sum(p, l4len);
-	if (csum_finish(csum_partial(p->data + p->l4_off, l4len, ps)) == 0)
+	if (csum_finish(sum_frame(p, p->l4_off, l4len, ps)) == 0)
 		p->csum = PKT_CSUM_VALID;
 	else if (accept_partial && field == csum_fold(ps))
 		p->csum = PKT_CSUM_PARTIAL;
@@ -349,7 +475,8 @@ enum pkt_csum pkt_l4_csum_verify(struct pkt *p, int accept_partial)
 
 int pkt_csum_complete(struct pkt *p)
 {
-	uint32_t ip_end;
+	uint32_t ip_end, field;
+	uint16_t c;
 	int err;
 
 	if (p->csum != PKT_CSUM_PARTIAL)
@@ -357,12 +484,28 @@ int pkt_csum_complete(struct pkt *p)
 	if (!l4_is_tcp_udp(p))
 		return -EINVAL;
 	ip_end = p->l3_off + pkt_ip_len(p);
-	if (ip_end > p->len)
+	if (!p->frag_first) {
+		if (ip_end > p->len)
+			return -EINVAL;
+		err = csum_complete(p->data, ip_end, p->l4_off,
+				    l4_csum_field(p),
+				    p->l4_proto == IPPROTO_UDP_);
+		if (err)
+			return err;
+		p->csum = PKT_CSUM_VALID;
+		return 0;
+	}
+	/* csum_complete across the chain: the field (in the linear part,
+	 * with the headers) holds the pseudo-header sum and is summed too */
+	field = p->l4_off + l4_csum_field(p);
+	if (ip_end > pkt_frame_len(p) || field + 2 > p->len ||
+	    field + 2 > ip_end)
 		return -EINVAL;
-	err = csum_complete(p->data, ip_end, p->l4_off, l4_csum_field(p),
-			    p->l4_proto == IPPROTO_UDP_);
-	if (err)
-		return err;
+	c = csum_finish(sum_frame(p, p->l4_off, ip_end - p->l4_off, 0));
+	/* RFC 768: a computed zero is sent as all ones (0 means "none") */
+	if (p->l4_proto == IPPROTO_UDP_ && c == 0)
+		c = 0xffff;
+	put_be16(p->data + field, c);
 	p->csum = PKT_CSUM_VALID;
 	return 0;
 }

@@ -75,7 +75,8 @@ int port_open(struct port *pt, const char *name, unsigned int index,
 	pt->txf = calloc(PORT_TX_MAX, sizeof(*pt->txf));
 	pt->segs = calloc(PORT_TX_SEGS, sizeof(*pt->segs));
 	pt->own = calloc(PORT_TX_MAX, sizeof(*pt->own));
-	if (!pt->txf || !pt->segs || !pt->own) {
+	pt->iova = calloc(PORT_TX_IOV, sizeof(*pt->iova));
+	if (!pt->txf || !pt->segs || !pt->own || !pt->iova) {
 		log_err("%s: out of memory", name);
 		err = -ENOMEM;
 		goto out;
@@ -122,9 +123,11 @@ void port_close(struct port *pt)
 	free(pt->txf);
 	free(pt->segs);
 	free(pt->own);
+	free(pt->iova);
 	pt->txf = NULL;
 	pt->segs = NULL;
 	pt->own = NULL;
+	pt->iova = NULL;
 	/* a second close does nothing */
 	pt->ops = NULL;
 	pt->pool = NULL;
@@ -147,15 +150,31 @@ static struct port_txf *txf_next(struct port *pt)
 void port_tx_pkt(struct port *pt, struct pkt *p, const struct vnet_hdr *h,
 		 uint32_t segs)
 {
-	struct port_txf *f = txf_next(pt);
+	unsigned int need = 2u + p->frag_count;
+	struct port_txf *f;
+	struct iovec *iov;
+	int n;
 
+	/* a chained aggregate goes out as one iovec per buffer */
+	if (p->frag_first && PORT_TX_IOV - pt->niova < need)
+		port_tx_flush(pt);
+	f = txf_next(pt);
+	iov = p->frag_first ? &pt->iova[pt->niova] : f->small;
+	n = pkt_iov(p, iov + 1, (int)need - 1);
+	if (n < 0) {
+		pt->ntxf--;
+		port_drop(pt, p->port, segs, DROP_TX_ERROR);
+		pkt_free(pt->pool, p);
+		return;
+	}
+	if (p->frag_first)
+		pt->niova += 1u + (unsigned int)n;
 	vnet_write(h, f->vh, pt->vnet_len);
-	f->iov[0].iov_base = f->vh;
-	f->iov[0].iov_len = pt->vnet_len;
-	f->iov[1].iov_base = p->data;
-	f->iov[1].iov_len = p->len;
-	f->iovcnt = 2;
-	f->len = p->len;
+	iov[0].iov_base = f->vh;
+	iov[0].iov_len = pt->vnet_len;
+	f->iov = iov;
+	f->iovcnt = 1u + (unsigned int)n;
+	f->len = pkt_frame_len(p);
 	f->segs = segs;
 	f->in_port = p->port;
 	f->whole = p;
@@ -171,6 +190,8 @@ struct gso_seg *port_tx_seg_room(struct port *pt, uint32_t want,
 	if (PORT_TX_MAX - pt->ntxf < want || PORT_TX_SEGS - pt->nsegs < want)
 		port_tx_flush(pt);
 	*max = PORT_TX_SEGS - pt->nsegs;
+	if (*max > PORT_TX_MAX - pt->ntxf)
+		*max = PORT_TX_MAX - pt->ntxf;
 	return &pt->segs[pt->nsegs];
 }
 
@@ -185,6 +206,7 @@ void port_tx_segs(struct port *pt, struct pkt *p, uint32_t n,
 		struct port_txf *f = &pt->txf[pt->ntxf++];
 
 		vnet_write(s->partial ? h : &none, f->vh, pt->vnet_len);
+		f->iov = f->small;
 		f->iov[0].iov_base = f->vh;
 		f->iov[0].iov_len = pt->vnet_len;
 		f->iov[1].iov_base = s->hdr;
@@ -213,7 +235,10 @@ static enum drop_reason enqueue(struct port *pt, struct port_txf *f)
 
 	if (pt->q_len >= pt->q_max)
 		return DROP_QUEUE_FULL;
-	if (f->whole && f->whole->data - f->whole->buf >= pt->vnet_len) {
+	if (f->whole && f->whole->data - f->whole->buf >= pt->vnet_len &&
+	    !pkt_linearize(f->whole, pt->pool)) {
+		/* one buffer per queued frame: the chain is copied only here,
+		 * when the kernel pushes back */
 		p = f->whole;
 		/* the owner list must not free it with the batch */
 		for (i = 0; i < pt->nown; i++)
@@ -294,10 +319,13 @@ static unsigned int write_frames(struct port *pt, struct port_txf *f,
 			break;
 		}
 		if (err_is_link(err)) {
-			if (pt->link_up)
+			/* a detached TAP sends no link events to bring it back:
+			 * count the frame, keep trying the next ones */
+			if (pt->link_up && !pt->detached) {
 				log_warn("%s: %s: link went down (%s)", pt->name,
 					 pt->ifname, strerror(err));
-			pt->link_up = 0;
+				pt->link_up = 0;
+			}
 			why = DROP_LINK_DOWN;
 		} else {
 			log_debug("%s: %s: frame of %u bytes refused: %s",
@@ -321,6 +349,7 @@ static void queue_write(struct port *pt)
 	while (pt->q_head) {
 		n = 0;
 		for (p = pt->q_head; p && n < 64; p = p->next, n++) {
+			f[n].iov = f[n].small;
 			f[n].iov[0].iov_base = p->data - pt->vnet_len;
 			f[n].iov[0].iov_len = pt->vnet_len + p->len;
 			f[n].iovcnt = 1;
@@ -373,6 +402,7 @@ void port_tx_flush(struct port *pt)
 			pkt_free(pt->pool, pt->own[i]);
 	pt->ntxf = 0;
 	pt->nsegs = 0;
+	pt->niova = 0;
 	pt->nown = 0;
 }
 

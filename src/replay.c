@@ -93,6 +93,9 @@ static void segment_and_write(struct replay *r, struct pkt *p)
 
 	memset(&res, 0, sizeof(res));
 	n = gso_segment(p, &o, r->segs, REPLAY_MAX_SEGS, &res);
+	if (n == -EXDEV && !pkt_linearize(p, &r->pool))
+		/* fragments off the segment boundaries: cut it linear */
+		n = gso_segment(p, &o, r->segs, REPLAY_MAX_SEGS, &res);
 	if (n <= 0) {
 		log_debug("%s: aggregate of %u segments could not be segmented (%d)",
 			  r->in_name, p->agg.segs, n);
@@ -133,6 +136,12 @@ static void replay_emit(void *ctx, struct pkt *p)
 		}
 		if (p->gso_size && pkt_payload_len(p) > p->gso_size)
 			r->st.gso_offload++;
+		/* a capture record is one buffer: gather the fragments (the
+		 * copy a port avoids by writing them with pkt_iov) */
+		if (pkt_linearize(p, &r->pool)) {
+			r->st.drop[DROP_GSO_ERROR]++;
+			goto out;
+		}
 	}
 	/* a packet GRO left alone goes out exactly as it came in */
 	write_frame(r, p->data, p->len);

@@ -7,8 +7,13 @@
  * ports with a vnet header, vnet_check.  Packets come out, in order,
  * through the emit callback: completed aggregates (p->agg.segs > 1,
  * p->gso_size set, L4 checksum partial) and packets GRO left alone
- * (p->agg.segs == 1).  A flow's held aggregate is always emitted before
- * any later packet of that flow, so no flow is reordered.
+ * (p->agg.segs == 1, always linear).  A flow's held aggregate is always
+ * emitted before any later packet of that flow, so no flow is reordered.
+ *
+ * An aggregate is normally not linear: the merged segments' buffers
+ * follow the head as fragments (see pkt.h), so whoever reads its payload
+ * walks the chain or calls pkt_linearize, and whoever writes it uses
+ * pkt_iov.  Its headers are all in the linear part.
  */
 #ifndef GROGSO_GRO_H
 #define GROGSO_GRO_H
@@ -21,6 +26,8 @@
 #define GRO_MAX_IP_LEN 65535            /* IPv4 total length field; IPv6 payload + 40 */
 #define GRO_MAX_SEGS 64                 /* UDP_GRO_CNT_MAX; also our TCP cap */
 #define GRO_DEFAULT_FLOWS 4096
+#define GRO_COPY_POOL_DIV 8             /* auto copy_below: 1/8 of the pool, */
+#define GRO_COPY_SEGS_MUL 2             /* or two full aggregates if more */
 
 #define GRO_PROTO_TCP4 0x1
 #define GRO_PROTO_TCP6 0x2
@@ -43,6 +50,14 @@ struct gro_config {
 	uint32_t protos;                /* GRO_PROTO_* */
 	int udp_fixed_merge;            /* merge fixed-ID UDP (Linux 6.18) */
 	int accept_partial;             /* pcap: pseudo-header sum = offloaded */
+	/*
+	 * Merge by copying the payload into the aggregate (and freeing the
+	 * segment's buffer) instead of chaining the buffer, while the pool
+	 * has fewer free buffers than this, so held aggregates cannot
+	 * starve receive.  0: automatic, the larger of pool/8 and 2 x
+	 * max_segs, at most half the pool.
+	 */
+	uint32_t copy_below;
 };
 
 void gro_config_default(struct gro_config *cfg);

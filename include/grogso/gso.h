@@ -3,8 +3,9 @@
  * gso: software segmentation of TCP/UDP super-packets over IPv4/IPv6.
  *
  * A segment is described, not copied: its headers are written into the
- * descriptor and its payload points into the super-packet, so a port
- * writes it with one iovec pair and pcap output linearises it.
+ * descriptor and its payload points into the super-packet (its linear
+ * part or one of its fragments), so a port writes it with one iovec pair
+ * and pcap output linearises it.
  */
 #ifndef GROGSO_GSO_H
 #define GROGSO_GSO_H
@@ -50,8 +51,12 @@ struct gso_result {
  * IPv4 ID by policy and header checksum, TCP sequence and FIN/PSH on the
  * last only, CWR on the first only, UDP length, L4 checksum complete (or
  * partial with @o->csum_offload; a computed UDP checksum of 0 becomes
- * 0xffff).  @p itself is not changed.  Returns the segment count, or
- * -EINVAL (not a super-packet, bad headers) or -ENOSPC (@max too small).
+ * 0xffff).  @p itself is not changed; the descriptors point into it, so
+ * it must outlive them.  Returns the segment count, or -EINVAL (not a
+ * super-packet, bad headers), -ENOSPC (@max too small) or -EXDEV (a
+ * segment's payload would straddle two pieces of @p's fragment chain:
+ * GRO never builds such a chain, but a caller that may hand one calls
+ * pkt_linearize and tries again).
  */
 int gso_segment(const struct pkt *p, const struct gso_opts *o,
 		struct gso_seg *segs, uint32_t max, struct gso_result *res);

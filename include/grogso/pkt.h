@@ -3,15 +3,26 @@
  * pkt: packet buffers from a fixed pool, and the parsed view of a frame.
  *
  * Every buffer is large enough for the biggest aggregate (65535 bytes of
- * IP datagram plus L2), so GRO appends payload to the head's own buffer
- * and never moves it.  The pool is one mapping made at start; pages are
- * touched only as they are used.
+ * IP datagram plus L2), so any aggregate can be made linear in its head's
+ * own buffer.  GRO does not copy, though: it chains the buffers of the
+ * segments it merges behind the head as fragments (DESIGN.md
+ * "Performance": the super-packet as an iovec of the received buffers).
+ * The pool is one mapping made at start; pages are touched only as they
+ * are used.
+ *
+ * A packet is linear when frag_first is NULL: all of its frame is at
+ * data/len.  A head with fragments holds its headers and its own payload
+ * at data/len (the linear part) and the rest of the frame in the
+ * fragments, in order; code that reads payload past the linear part
+ * either walks the chain (pkt_iov, the checksum helpers, gso_segment) or
+ * calls pkt_linearize first.
  */
 #ifndef GROGSO_PKT_H
 #define GROGSO_PKT_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "grogso/stats.h"
 
@@ -65,9 +76,20 @@ struct pkt_agg {
 
 struct pkt {
 	uint8_t *data;                  /* Ethernet frame (inside buf) */
-	uint32_t len;                   /* bytes of frame at data */
+	uint32_t len;                   /* bytes at data: the linear part */
+	uint32_t frag_bytes;            /* bytes of frame in the fragments */
 	uint8_t *buf;                   /* PKT_BUF_SIZE bytes */
 	struct pkt *next;               /* free list, queues */
+
+	/*
+	 * Fragment chain of an aggregate (NULL/0 on a linear packet and on
+	 * every free buffer).  A fragment is a pool buffer whose data/len
+	 * are narrowed to the bytes it adds to the frame; only data, len
+	 * and frag_next mean anything on it.
+	 */
+	struct pkt *frag_first, *frag_last;
+	struct pkt *frag_next;          /* on a fragment: the next one */
+	uint16_t frag_count;            /* fragments behind this head */
 
 	/* parsed by pkt_parse; offsets from data */
 	uint16_t l3_off;
@@ -125,12 +147,65 @@ static inline struct pkt *pkt_alloc(struct pkt_pool *pool)
 	return p;
 }
 
+/* Free head @p's fragments and leave it linear (pkt_free's slow path). */
+void pkt_frags_free(struct pkt_pool *pool, struct pkt *p);
+
+/* Give @p back to the pool, with its fragments if it has any. */
 static inline void pkt_free(struct pkt_pool *pool, struct pkt *p)
 {
+	if (p->frag_first)
+		pkt_frags_free(pool, p);
 	p->next = pool->free;
 	pool->free = p;
 	pool->nfree++;
 }
+
+/* Bytes of the whole frame: the linear part and the fragments. */
+static inline uint32_t pkt_frame_len(const struct pkt *p)
+{
+	return p->len + p->frag_bytes;
+}
+
+/*
+ * Append buffer @frag to head @p's chain as the frame bytes @frag->data
+ * .. +@frag->len (the caller narrows them first).  @frag must be linear
+ * and is owned by @p from now on.
+ */
+static inline void pkt_frag_append(struct pkt *p, struct pkt *frag)
+{
+	frag->frag_next = NULL;
+	if (p->frag_last)
+		p->frag_last->frag_next = frag;
+	else
+		p->frag_first = frag;
+	p->frag_last = frag;
+	p->frag_bytes += frag->len;
+	p->frag_count++;
+}
+
+/*
+ * Make @p linear: copy its fragments' bytes behind the linear part (the
+ * buffer has room for any IP datagram), give the fragments back to @pool
+ * and clear the chain.  Nothing to do on a linear packet.  Returns 0, or
+ * -ENOSPC when the frame would not fit the buffer (the chain is then
+ * left as it was).
+ */
+int pkt_linearize(struct pkt *p, struct pkt_pool *pool);
+
+/*
+ * Describe the whole frame of @p in @iov (room for @max): the linear
+ * part, then one entry per fragment; empty pieces are left out.  For
+ * writev/sendmsg; an offloaded aggregate needs 1 + p->frag_count
+ * entries, one more for a vnet header in front.  Returns the number of
+ * entries used, or -ENOSPC when @max is too small.
+ */
+int pkt_iov(const struct pkt *p, struct iovec *iov, int max);
+
+/*
+ * Copy frame bytes [@off, @off + @len) of @p, across the chain, to @out.
+ * Returns 0, or -EINVAL when the range is past the frame.
+ */
+int pkt_copy_bits(const struct pkt *p, uint32_t off, void *out, uint32_t len);
 
 /*
  * Parse and validate the frame at p->data/p->len: L2 (one VLAN tag),
@@ -154,6 +229,7 @@ static inline uint32_t pkt_payload_len(const struct pkt *p)
 
 /*
  * Verify the L4 checksum in software and set p->csum to VALID or BAD.
+ * Like pkt_csum_complete, it sums across the fragment chain.
  * With @accept_partial, a field equal to the pseudo-header sum (a capture
  * taken on a host with checksum offload) gives PARTIAL instead of BAD.
  * A UDP/IPv4 checksum of 0 (none) counts as VALID.  Returns p->csum.

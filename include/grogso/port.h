@@ -44,10 +44,13 @@ struct port_caps {
 	uint32_t gso_max_size;          /* bytes of frame the kernel segments in one go */
 };
 
+#define PORT_TX_IOV 8192               /* iovec entries for chained aggregates per batch */
+
 /* One frame to write: iov[0] is the vnet header. */
 struct port_txf {
-	struct iovec iov[3];
+	struct iovec *iov;              /* small[], or the batch's iovec arena */
 	unsigned int iovcnt;
+	struct iovec small[3];          /* header + linear frame, or header + segment */
 	uint32_t len;                   /* frame bytes, header not counted */
 	uint32_t segs;                  /* wire packets it stands for (stats) */
 	uint32_t in_port;               /* where a drop of it is counted */
@@ -98,6 +101,8 @@ struct port {
 	unsigned int ntxf;
 	struct gso_seg *segs;
 	unsigned int nsegs;
+	struct iovec *iova;             /* for aggregates made of chained buffers */
+	unsigned int niova;
 	struct pkt **own;               /* freed once the batch is written */
 	unsigned int nown;
 

@@ -10,9 +10,10 @@
  * runs the hold timer; bits 5-7 advance the clock.
  *
  * Every emitted packet must still parse, its IP header must describe
- * exactly the bytes in its buffer, an aggregate must respect the size
- * and segment limits, and every buffer must be back in the pool at the
- * end of the input.
+ * exactly the bytes in its frame (linear part and fragment chain), an
+ * aggregate must respect the size and segment limits and its chain must
+ * add up, and every buffer must be back in the pool at the end of the
+ * input.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -32,24 +33,47 @@ static struct pkt_pool pool;
 static struct pkt *scratch;
 static struct gro_config cfg;
 
+static void check_chain(const struct pkt *p)
+{
+	const struct pkt *f;
+	uint32_t bytes = 0, n = 0;
+
+	for (f = p->frag_first; f; f = f->frag_next) {
+		bytes += f->len;
+		n++;
+	}
+	if (bytes != p->frag_bytes || n != p->frag_count ||
+	    (p->agg.segs < 2 && n))
+		abort();
+}
+
 static void check_emitted(void *ctx, struct pkt *p)
 {
 	(void)ctx;
-	if (p->len > PKT_DATA_MAX)
+	check_chain(p);
+	if (pkt_frame_len(p) > PKT_DATA_MAX)
 		abort();
 	/* GRO's aggregates carry a flush reason; a passed super-packet does not */
 	if (p->agg.segs >= 2 && p->agg.flush != FLUSH_NONE) {
-		if (p->l3_off + pkt_ip_len(p) != p->len ||
+		if (p->l3_off + pkt_ip_len(p) != pkt_frame_len(p) ||
 		    pkt_ip_len(p) > cfg.max_ip_len ||
 		    p->agg.segs > cfg.max_segs || !p->gso_size ||
 		    p->csum != PKT_CSUM_PARTIAL ||
 		    pkt_payload_len(p) <= p->gso_size)
 			abort();
 		/* the super-packet is still a well-formed frame */
-		memcpy(scratch->data, p->data, p->len);
-		scratch->len = p->len;
+		if (pkt_copy_bits(p, 0, scratch->data, pkt_frame_len(p)))
+			abort();
+		scratch->len = pkt_frame_len(p);
 		if (pkt_parse(scratch) != DROP_NONE ||
 		    scratch->pay_off != p->pay_off)
+			abort();
+		/* completing the checksum over the chain and over the same
+		 * bytes made linear must agree */
+		scratch->csum = PKT_CSUM_PARTIAL;
+		if (pkt_csum_complete(scratch) || pkt_csum_complete(p) ||
+		    memcmp(scratch->data + p->l4_off, p->data + p->l4_off,
+			   p->pay_off - p->l4_off))
 			abort();
 	}
 	pkt_free(&pool, p);
@@ -94,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = size - off;
 		p = pkt_alloc(&pool);
 		if (!p)
-			abort();        /* GRO holds at most max_flows buffers */
+			abort();        /* GRO chains only above copy_below */
 		memcpy(p->data, data + off, len);
 		p->len = (uint32_t)len;
 		off += len;

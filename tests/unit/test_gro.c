@@ -28,7 +28,9 @@
 
 struct sink {
 	struct pkt *p[SINK_MAX];
+	uint16_t frags[SINK_MAX];       /* fragments it came with */
 	unsigned int n;
+	int keep_chain;                 /* leave aggregates as GRO emitted them */
 };
 
 static struct pkt_pool pool;
@@ -38,11 +40,43 @@ static struct gro_table *gt;
 static struct gro_config gcfg;
 static uint64_t now;
 
+/* The chain of @p is consistent: counts and byte totals agree. */
+static void assert_chain(const struct pkt *p)
+{
+	const struct pkt *f;
+	uint32_t bytes = 0, n = 0;
+
+	for (f = p->frag_first; f; f = f->frag_next) {
+		assert_true(f->len > 0);
+		bytes += f->len;
+		n++;
+		if (!f->frag_next)
+			assert_ptr_equal(f, p->frag_last);
+	}
+	assert_int_equal(n, p->frag_count);
+	assert_int_equal(bytes, p->frag_bytes);
+	if (!n)
+		assert_null(p->frag_last);
+}
+
+/*
+ * Keep what GRO emits.  Aggregates come as a head and a chain of
+ * fragments; the checks below look at whole frames, so the chain is
+ * recorded and then made linear (keep_chain leaves it for the tests of
+ * the chain itself).
+ */
 static void collect(void *ctx, struct pkt *p)
 {
 	struct sink *s = ctx;
 
 	assert_true(s->n < SINK_MAX);
+	assert_chain(p);
+	/* a packet GRO did not merge is always linear */
+	if (p->agg.segs < 2)
+		assert_null(p->frag_first);
+	s->frags[s->n] = p->frag_count;
+	if (!s->keep_chain)
+		assert_int_equal(pkt_linearize(p, &pool), 0);
 	s->p[s->n++] = p;
 }
 
@@ -73,6 +107,7 @@ static int setup(void **state)
 		return -1;
 	memset(&st, 0, sizeof(st));
 	sink.n = 0;
+	sink.keep_chain = 0;
 	now = 1000;
 	gt = NULL;
 	gro_config_default(&cfg);
@@ -161,8 +196,8 @@ static uint32_t emitted_payload(const struct pkt *p)
 {
 	if (!p->pay_off)
 		return NOL4;
-	/* the header must describe exactly the bytes in the buffer */
-	assert_int_equal(p->l3_off + pkt_ip_len(p), p->len);
+	/* the header must describe exactly the bytes in the frame */
+	assert_int_equal(p->l3_off + pkt_ip_len(p), pkt_frame_len(p));
 	return pkt_payload_len(p);
 }
 
@@ -972,6 +1007,120 @@ static void test_tcp4_aggregate_exact_bytes(void **state)
 	assert_int_equal(st.segs_hist[3], 1);
 }
 
+/* Every byte of @p's payload, across its chain, is stream bytes from
+ * @off of @seed. */
+static void assert_chain_stream(const struct pkt *p, uint32_t off,
+				uint8_t seed)
+{
+	const struct pkt *f;
+	uint32_t i;
+
+	for (i = p->pay_off; i < p->len; i++, off++)
+		assert_int_equal(p->data[i], frame_pay_byte(off, seed));
+	for (f = p->frag_first; f; f = f->frag_next)
+		for (i = 0; i < f->len; i++, off++)
+			assert_int_equal(f->data[i], frame_pay_byte(off, seed));
+}
+
+static void test_merge_chains_segment_buffers(void **state)
+{
+	struct frame_spec s = tcp_spec(0);
+	struct iovec iov[4];
+	const struct pkt *p;
+	uint32_t hlen = 14 + 20 + 20;
+
+	(void)state;
+	sink.keep_chain = 1;
+	s.pay_seed = 3;
+	tcp_send(&s, 0, P);
+	tcp_send(&s, P, P);
+	tcp_send(&s, 2 * P, P - 1);
+	EXPECT(3 * P - 1);
+	p = sink.p[0];
+	/* the head keeps its own frame; each merged segment's buffer follows,
+	 * narrowed to its payload: no byte was copied */
+	assert_int_equal(p->len, hlen + P);
+	assert_int_equal(p->frag_count, 2);
+	assert_int_equal(p->frag_first->len, P);
+	assert_int_equal(p->frag_last->len, P - 1);
+	assert_int_equal(pkt_frame_len(p), hlen + 3 * P - 1);
+	assert_int_equal(p->l3_off + pkt_ip_len(p), pkt_frame_len(p));
+	assert_chain_stream(p, 0, 3);
+	/* the merged buffers stay out of the pool until the head is freed */
+	assert_int_equal(pool.nfree, pool.count - 3);
+	assert_int_equal(pkt_iov(p, iov, 4), 3);
+	assert_ptr_equal(iov[0].iov_base, p->data);
+	assert_int_equal(iov[0].iov_len, hlen + P);
+	assert_ptr_equal(iov[2].iov_base, p->frag_last->data);
+	/* the partial checksum completes over the chain as over the bytes */
+	assert_int_equal(pkt_csum_complete(sink.p[0]), 0);
+	assert_int_equal(pkt_l4_csum_verify(sink.p[0], 0), PKT_CSUM_VALID);
+	assert_int_equal(pkt_linearize(sink.p[0], &pool), 0);
+	assert_int_equal(pool.nfree, pool.count - 1);
+	assert_int_equal(pkt_l4_csum_verify(sink.p[0], 0), PKT_CSUM_VALID);
+	assert_stream(sink.p[0], 0, 3);
+}
+
+static void test_low_pool_merges_by_copy(void **state)
+{
+	struct gro_config cfg;
+	struct frame_spec s = tcp_spec(1);
+	const struct pkt *p;
+
+	(void)state;
+	gro_config_default(&cfg);
+	cfg.copy_below = POOL_PKTS + 1;         /* always short of buffers */
+	table_open(&cfg);
+	sink.keep_chain = 1;
+	s.pay_seed = 5;
+	tcp_send(&s, 0, P);
+	tcp_send(&s, P, P);
+	tcp_send(&s, 2 * P, P);
+	/* copied into the head's buffer at once, as before zero-copy */
+	assert_int_equal(pool.nfree, pool.count - 1);
+	gro_flush_all(gt, FLUSH_BATCH);
+	EXPECT(3 * P);
+	p = sink.p[0];
+	assert_null(p->frag_first);
+	assert_int_equal(p->len, 14 + 40 + 20 + 3 * P);
+	assert_stream(p, 0, 5);
+	assert_partial_completes(p);
+}
+
+static void test_pool_running_low_copies_onto_last_fragment(void **state)
+{
+	struct gro_config cfg;
+	struct frame_spec s = tcp_spec(0);
+	struct pkt *hog[POOL_PKTS];
+	const struct pkt *p;
+	unsigned int nhog = 0, i;
+
+	(void)state;
+	gro_config_default(&cfg);
+	cfg.copy_below = 128;
+	table_open(&cfg);
+	sink.keep_chain = 1;
+	s.pay_seed = 11;
+	tcp_send(&s, 0, P);
+	while (pool.nfree > 131)
+		hog[nhog++] = pkt_alloc(&pool);
+	/* 130, 129, 128 free when the next three arrive: chained; then
+	 * below the mark: copied onto the last fragment, in order */
+	for (i = 1; i < 6; i++)
+		tcp_send(&s, i * P, P);
+	assert_int_equal(pool.nfree, 128);
+	gro_flush_all(gt, FLUSH_BATCH);
+	EXPECT(6 * P);
+	p = sink.p[0];
+	assert_int_equal(p->frag_count, 3);
+	assert_int_equal(p->frag_first->len, P);
+	assert_int_equal(p->frag_last->len, 3 * P);
+	assert_int_equal(p->frag_bytes, 5 * P);
+	assert_chain_stream(p, 0, 11);
+	while (nhog)
+		pkt_free(&pool, hog[--nhog]);
+}
+
 static void test_tcp6_aggregate_lengths_and_type(void **state)
 {
 	struct frame_spec s = tcp_spec(1);
@@ -1560,6 +1709,9 @@ int main(void)
 		SELFTEST(test_tcp_ece_must_match_head),
 		SELFTEST(test_tcp_segment_cap_flushes),
 		SELFTEST(test_tcp4_aggregate_exact_bytes),
+		SELFTEST(test_merge_chains_segment_buffers),
+		SELFTEST(test_low_pool_merges_by_copy),
+		SELFTEST(test_pool_running_low_copies_onto_last_fragment),
 		SELFTEST(test_tcp6_aggregate_lengths_and_type),
 		SELFTEST(test_udp6_aggregate_lengths_and_type),
 		SELFTEST(test_udp_same_size_merges),

@@ -32,7 +32,7 @@ static const uint8_t dstopts[8] = { 0, 0, 1, 4, 0, 0, 0, 0 };
 static int setup(void **state)
 {
 	(void)state;
-	return pkt_pool_init(&pool, 8);
+	return pkt_pool_init(&pool, 64);
 }
 
 static int teardown(void **state)
@@ -629,6 +629,154 @@ static void test_seg_linearize_exact_and_enospc(void **state)
 	assert_memory_equal(buf, ((const uint8_t[]){ 1, 2, 3, 9, 8, 7, 6, 5, 0 }), 9);
 }
 
+/* ---- super-packets as fragment chains (what GRO emits) ---- */
+
+/*
+ * Cut linear super-packet @p into a chain: the linear part keeps
+ * @head_pay payload bytes, then one fragment per entry of @sizes (the
+ * last takes the rest).
+ */
+static void split(struct pkt *p, uint32_t head_pay, const uint32_t *sizes,
+		  unsigned int n)
+{
+	uint32_t off = p->pay_off + head_pay, len;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct pkt *f = pkt_alloc(&pool);
+
+		assert_non_null(f);
+		len = i == n - 1 ? p->len - off : sizes[i];
+		f->data += 3;
+		memcpy(f->data, p->data + off, len);
+		f->len = len;
+		memset(p->data + off, 0xee, len);  /* must not be read */
+		pkt_frag_append(p, f);
+		off += len;
+	}
+	p->len = p->pay_off + head_pay;
+}
+
+/* @pay with its @len bytes lies inside one piece of @p's chain. */
+static int in_one_piece(const struct pkt *p, const uint8_t *pay, uint32_t len)
+{
+	const struct pkt *f;
+
+	if (pay >= p->data && pay + len <= p->data + p->len)
+		return 1;
+	for (f = p->frag_first; f; f = f->frag_next)
+		if (pay >= f->data && pay + len <= f->data + f->len)
+			return 1;
+	return 0;
+}
+
+static void check_chain_segments(const struct frame_spec *s, uint16_t mss,
+				 uint32_t head_pay, const uint32_t *sizes,
+				 unsigned int nsizes, int offload)
+{
+	struct gso_opts o = { .ipid = GSO_IPID_AUTO, .csum_offload = offload };
+	struct pkt *p = super_pkt(s, mss, PKT_IPID_INC);
+	uint32_t n = (s->pay_len + mss - 1) / mss, i;
+	size_t wlen;
+	int len;
+
+	split(p, head_pay, sizes, nsizes);
+	assert_int_equal(gso_count(p), n);
+	assert_int_equal(gso_segment(p, &o, segs, MAX_SEGS, NULL), (int)n);
+	for (i = 0; i < n; i++) {
+		wlen = expected_seg(s, mss, i, n, 0, offload);
+		assert_true(in_one_piece(p, segs[i].pay, segs[i].pay_len));
+		len = gso_seg_linearize(&segs[i], out, sizeof(out));
+		assert_int_equal(len, (int)wlen);
+		assert_memory_equal(out, want, wlen);
+	}
+	pkt_free(&pool, p);
+	assert_int_equal(pool.nfree, pool.count);
+}
+
+static void test_chain_one_fragment_per_segment(void **state)
+{
+	static const uint32_t seg[] = { 1000, 1000, 1000, 0 };
+	struct frame_spec s;
+	int v6, udp, off;
+
+	(void)state;
+	for (v6 = 0; v6 < 2; v6++)
+		for (udp = 0; udp < 2; udp++)
+			for (off = 0; off < 2; off++) {
+				frame_spec_init(&s, v6, udp ? 17 : 6);
+				s.pay_len = 4 * 1000 + 321;
+				/* GRO's shape: head payload, then one segment each */
+				check_chain_segments(&s, 1000, 1000, seg, 4, off);
+			}
+}
+
+static void test_chain_pieces_of_several_segments(void **state)
+{
+	/* what GRO leaves when the pool ran low part way: whole segments
+	 * copied onto the last piece */
+	static const uint32_t mixed[] = { 700, 2100, 0 };
+	static const uint32_t all[] = { 0 };
+	struct frame_spec s;
+
+	(void)state;
+	frame_spec_init(&s, 0, 6);
+	s.pay_len = 7 * 700 + 1;
+	s.tcp_flags |= TCP_PSH;
+	check_chain_segments(&s, 700, 1400, mixed, 3, 0);
+	/* a head with nothing but headers */
+	frame_spec_init(&s, 1, 17);
+	s.pay_len = 5 * 300;
+	check_chain_segments(&s, 300, 0, all, 1, 0);
+	check_chain_segments(&s, 300, 0, all, 1, 1);
+}
+
+static void test_chain_off_segment_boundaries_needs_linearize(void **state)
+{
+	static const uint32_t skew[] = { 1000, 0 };
+	struct gso_opts o = { .ipid = GSO_IPID_AUTO, .csum_offload = 0 };
+	struct frame_spec s;
+	struct pkt *p;
+	uint32_t i;
+	size_t wlen;
+
+	(void)state;
+	frame_spec_init(&s, 0, 6);
+	s.pay_len = 3000;
+	p = super_pkt(&s, 1000, PKT_IPID_INC);
+	split(p, 999, skew, 2);
+	assert_int_equal(gso_count(p), 3);
+	assert_int_equal(gso_segment(p, &o, segs, MAX_SEGS, NULL), -EXDEV);
+	assert_int_equal(pkt_linearize(p, &pool), 0);
+	assert_int_equal(gso_segment(p, &o, segs, MAX_SEGS, NULL), 3);
+	for (i = 0; i < 3; i++) {
+		wlen = expected_seg(&s, 1000, i, 3, 0, 0);
+		assert_int_equal(gso_seg_linearize(&segs[i], out, sizeof(out)),
+				 (int)wlen);
+		assert_memory_equal(out, want, wlen);
+	}
+	pkt_free(&pool, p);
+	assert_int_equal(pool.nfree, pool.count);
+}
+
+static void test_chain_shorter_than_its_ip_length_rejected(void **state)
+{
+	static const uint32_t seg[] = { 0 };
+	struct gso_opts o = { .ipid = GSO_IPID_AUTO, .csum_offload = 0 };
+	struct frame_spec s;
+	struct pkt *p;
+
+	(void)state;
+	frame_spec_init(&s, 0, 17);
+	s.pay_len = 2000;
+	p = super_pkt(&s, 1000, PKT_IPID_INC);
+	split(p, 1000, seg, 1);
+	p->frag_last->len--;
+	p->frag_bytes--;
+	assert_int_equal(gso_segment(p, &o, segs, MAX_SEGS, NULL), -EINVAL);
+	pkt_free(&pool, p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -658,6 +806,10 @@ int main(void)
 		cmocka_unit_test(test_rejects_inconsistent_offsets),
 		cmocka_unit_test(test_enospc_when_max_too_small),
 		cmocka_unit_test(test_seg_linearize_exact_and_enospc),
+		cmocka_unit_test(test_chain_one_fragment_per_segment),
+		cmocka_unit_test(test_chain_pieces_of_several_segments),
+		cmocka_unit_test(test_chain_off_segment_boundaries_needs_linearize),
+		cmocka_unit_test(test_chain_shorter_than_its_ip_length_rejected),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

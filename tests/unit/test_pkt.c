@@ -561,6 +561,260 @@ static void test_csum_complete_leaves_other_states_alone(void **state)
 	pkt_free(&pool, p);
 }
 
+/* ---- fragment chains ---- */
+
+/*
+ * Cut linear @p into a chain: the linear part keeps @head bytes, then one
+ * fragment per entry of @sizes (the last takes what is left).  Each
+ * fragment's bytes start at an odd address, to catch alignment
+ * assumptions.
+ */
+static void split(struct pkt *p, uint32_t head, const uint32_t *sizes,
+		  unsigned int n)
+{
+	uint32_t off = head, len;
+	unsigned int i;
+
+	assert_true(head <= p->len);
+	for (i = 0; i < n; i++) {
+		struct pkt *f = pkt_alloc(&pool);
+
+		assert_non_null(f);
+		len = i == n - 1 ? p->len - off : sizes[i];
+		assert_true(off + len <= p->len);
+		f->data += 1;
+		memcpy(f->data, p->data + off, len);
+		f->len = len;
+		memset(p->data + off, 0xee, len);  /* must not be read */
+		pkt_frag_append(p, f);
+		off += len;
+	}
+	p->len = head;
+}
+
+/* Bytes of @p's whole frame, gathered by hand. */
+static uint32_t gather(const struct pkt *p, uint8_t *out)
+{
+	const struct pkt *f;
+	uint32_t n = p->len;
+
+	memcpy(out, p->data, p->len);
+	for (f = p->frag_first; f; f = f->frag_next) {
+		memcpy(out + n, f->data, f->len);
+		n += f->len;
+	}
+	return n;
+}
+
+static void test_chain_free_returns_every_fragment(void **state)
+{
+	static const uint32_t sizes[] = { 100, 200, 0 };
+	struct frame_spec s;
+	struct pkt *p, *q[8];
+	unsigned int n = 0;
+
+	(void)state;
+	frame_spec_init(&s, 0, 6);
+	s.pay_len = 1000;
+	assert_int_equal(parse_built(&s, &p), DROP_NONE);
+	split(p, 54 + 10, sizes, 3);
+	assert_int_equal(p->frag_count, 3);
+	assert_int_equal(pool.nfree, pool.count - 4);
+	pkt_free(&pool, p);
+	assert_int_equal(pool.nfree, pool.count);
+	/* buffers come back without a chain, whatever they were */
+	while (n < 8 && (q[n] = pkt_alloc(&pool)) != NULL) {
+		assert_null(q[n]->frag_first);
+		assert_null(q[n]->frag_last);
+		assert_null(q[n]->frag_next);
+		assert_int_equal(q[n]->frag_bytes, 0);
+		assert_int_equal(q[n]->frag_count, 0);
+		n++;
+	}
+	assert_int_equal(n, pool.count);
+	while (n)
+		pkt_free(&pool, q[--n]);
+}
+
+static void test_linearize_gives_the_frame_back(void **state)
+{
+	static uint8_t want[2048], got[2048];
+	static const uint32_t sizes[] = { 333, 1, 0 };
+	struct frame_spec s;
+	struct pkt *p;
+	uint32_t len;
+
+	(void)state;
+	frame_spec_init(&s, 1, 17);
+	s.pay_len = 1001;
+	assert_int_equal(parse_built(&s, &p), DROP_NONE);
+	len = p->len;
+	memcpy(want, p->data, len);
+	split(p, 62 + 5, sizes, 3);
+	assert_int_equal(pkt_frame_len(p), len);
+	assert_int_equal(gather(p, got), len);
+	assert_memory_equal(got, want, len);
+	assert_int_equal(pkt_ip_len(p), len - 14);
+
+	assert_int_equal(pkt_linearize(p, &pool), 0);
+	assert_null(p->frag_first);
+	assert_null(p->frag_last);
+	assert_int_equal(p->frag_bytes, 0);
+	assert_int_equal(p->frag_count, 0);
+	assert_int_equal(p->len, len);
+	assert_memory_equal(p->data, want, len);
+	assert_int_equal(pool.nfree, pool.count - 1);
+	/* a linear packet: nothing to do */
+	assert_int_equal(pkt_linearize(p, &pool), 0);
+	assert_int_equal(p->len, len);
+	pkt_free(&pool, p);
+}
+
+static void test_linearize_refuses_what_does_not_fit(void **state)
+{
+	struct pkt *p, *f;
+
+	(void)state;
+	p = pkt_alloc(&pool);
+	f = pkt_alloc(&pool);
+	/* a head whose linear part ends 100 bytes before the buffer does */
+	p->data = p->buf + PKT_BUF_SIZE - 150;
+	p->len = 50;
+	f->len = 101;
+	pkt_frag_append(p, f);
+	assert_int_equal(pkt_linearize(p, &pool), -ENOSPC);
+	assert_ptr_equal(p->frag_first, f);
+	assert_int_equal(p->len, 50);
+	f->len = 100;
+	p->frag_bytes = 100;
+	assert_int_equal(pkt_linearize(p, &pool), 0);
+	assert_int_equal(p->len, 150);
+	pkt_free(&pool, p);
+	assert_int_equal(pool.nfree, pool.count);
+}
+
+static void test_iov_describes_the_whole_frame(void **state)
+{
+	static const uint32_t sizes[] = { 10, 20, 0 };
+	struct iovec iov[4];
+	struct frame_spec s;
+	struct pkt *p;
+	uint32_t len;
+
+	(void)state;
+	frame_spec_init(&s, 0, 6);
+	s.pay_len = 100;
+	assert_int_equal(parse_built(&s, &p), DROP_NONE);
+	len = p->len;
+	/* linear: one entry */
+	assert_int_equal(pkt_iov(p, iov, 1), 1);
+	assert_ptr_equal(iov[0].iov_base, p->data);
+	assert_int_equal(iov[0].iov_len, len);
+	assert_int_equal(pkt_iov(p, iov, 0), -ENOSPC);
+
+	split(p, 54, sizes, 3);
+	assert_int_equal(pkt_iov(p, iov, 3), -ENOSPC);
+	assert_int_equal(pkt_iov(p, iov, 4), 4);
+	assert_int_equal(iov[0].iov_len, 54);
+	assert_ptr_equal(iov[1].iov_base, p->frag_first->data);
+	assert_int_equal(iov[1].iov_len, 10);
+	assert_int_equal(iov[2].iov_len, 20);
+	assert_ptr_equal(iov[3].iov_base, p->frag_last->data);
+	assert_int_equal(iov[3].iov_len, len - 54 - 30);
+	/* an empty piece takes no entry */
+	p->frag_first->frag_next->len = 0;
+	p->frag_bytes -= 20;
+	assert_int_equal(pkt_iov(p, iov, 3), 3);
+	assert_ptr_equal(iov[2].iov_base, p->frag_last->data);
+	pkt_free(&pool, p);
+}
+
+static void test_copy_bits_across_the_chain(void **state)
+{
+	static uint8_t want[512], got[512];
+	static const uint32_t sizes[] = { 7, 13, 0 };
+	struct frame_spec s;
+	struct pkt *p;
+	uint32_t len, off;
+
+	(void)state;
+	frame_spec_init(&s, 0, 17);
+	s.pay_len = 200;
+	assert_int_equal(parse_built(&s, &p), DROP_NONE);
+	len = p->len;
+	memcpy(want, p->data, len);
+	split(p, 49, sizes, 3);
+	for (off = 0; off < len; off += 5) {
+		memset(got, 0, sizeof(got));
+		assert_int_equal(pkt_copy_bits(p, off, got, len - off), 0);
+		assert_memory_equal(got, want + off, len - off);
+		assert_int_equal(pkt_copy_bits(p, 0, got, off), 0);
+		assert_memory_equal(got, want, off);
+	}
+	assert_int_equal(pkt_copy_bits(p, len, got, 0), 0);
+	assert_int_equal(pkt_copy_bits(p, len, got, 1), -EINVAL);
+	assert_int_equal(pkt_copy_bits(p, 1, got, len), -EINVAL);
+	pkt_free(&pool, p);
+}
+
+/*
+ * The checksum of a chain is the checksum of its bytes, whatever the
+ * pieces: odd head, odd and even fragments, a one-byte fragment,
+ * padding in the last one.
+ */
+static void check_chain_csum(int v6, uint8_t proto, uint32_t pay,
+			     uint32_t head, const uint32_t *sizes,
+			     unsigned int n, uint32_t trailer)
+{
+	static uint8_t want[4096];
+	struct frame_spec s;
+	struct pkt *p;
+	uint32_t len;
+
+	frame_spec_init(&s, v6, proto);
+	s.pay_len = pay;
+	s.trailer = trailer;
+	/* verify: good, then one payload byte in the last fragment wrong */
+	assert_int_equal(parse_built(&s, &p), DROP_NONE);
+	split(p, p->pay_off + head, sizes, n);
+	assert_int_equal(pkt_l4_csum_verify(p, 0), PKT_CSUM_VALID);
+	p->frag_last->data[0] ^= 0x40;
+	assert_int_equal(pkt_l4_csum_verify(p, 0), PKT_CSUM_BAD);
+	pkt_free(&pool, p);
+
+	/* complete: the field a linear completion writes */
+	assert_int_equal(parse_built(&s, &p), DROP_NONE);
+	len = p->len;
+	memcpy(want, p->data, len);
+	pkt_free(&pool, p);
+	s.partial_l4_csum = 1;
+	assert_int_equal(parse_built(&s, &p), DROP_NONE);
+	split(p, p->pay_off + head, sizes, n);
+	assert_int_equal(pkt_l4_csum_verify(p, 1), PKT_CSUM_PARTIAL);
+	assert_int_equal(pkt_csum_complete(p), 0);
+	assert_int_equal(p->csum, PKT_CSUM_VALID);
+	assert_int_equal(pkt_linearize(p, &pool), 0);
+	assert_int_equal(p->len, len);
+	assert_memory_equal(p->data, want, len);
+	pkt_free(&pool, p);
+	assert_int_equal(pool.nfree, pool.count);
+}
+
+static void test_csum_over_fragments_with_odd_lengths(void **state)
+{
+	static const uint32_t odd[] = { 301, 1, 2, 0 };
+	static const uint32_t even[] = { 300, 500, 0 };
+	static const uint32_t one[] = { 0 };
+
+	(void)state;
+	check_chain_csum(0, 6, 1001, 1, odd, 4, 0);
+	check_chain_csum(0, 6, 1000, 0, even, 3, 0);
+	check_chain_csum(0, 17, 999, 3, odd, 4, 0);
+	check_chain_csum(1, 6, 1448, 77, one, 1, 0);
+	check_chain_csum(1, 17, 1003, 1, odd, 4, 5);
+	check_chain_csum(0, 17, 1002, 2, even, 3, 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -582,6 +836,12 @@ int main(void)
 		cmocka_unit_test(test_csum_verify_udp_zero),
 		cmocka_unit_test(test_csum_partial_and_complete_match_builder),
 		cmocka_unit_test(test_csum_complete_leaves_other_states_alone),
+		cmocka_unit_test(test_chain_free_returns_every_fragment),
+		cmocka_unit_test(test_linearize_gives_the_frame_back),
+		cmocka_unit_test(test_linearize_refuses_what_does_not_fit),
+		cmocka_unit_test(test_iov_describes_the_whole_frame),
+		cmocka_unit_test(test_copy_bits_across_the_chain),
+		cmocka_unit_test(test_csum_over_fragments_with_odd_lengths),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -49,12 +49,15 @@ struct rt_ctx {
 	struct rt_log *out;
 	uint32_t aggregates;            /* emitted with segs >= 2 */
 	uint32_t gso_errors;
+	uint32_t csum_errors;
 };
 
 static struct pkt_pool pool;
 static struct rt_log in_log, out_log;
 static struct gso_seg segs[256];
 static uint64_t rng_state;
+/* aggregates GRO built partly by copying (pool low) and wholly by copying */
+static uint32_t rt_mixed, rt_copied;
 
 static uint32_t rnd(void)
 {
@@ -114,6 +117,10 @@ static void emit(void *arg, struct pkt *p)
 
 	if (p->gso_size && p->agg.segs >= 2) {
 		c->aggregates++;
+		if (!p->frag_count)
+			rt_copied++;
+		else if (p->frag_count < p->agg.segs - 1)
+			rt_mixed++;
 		n = gso_segment(p, &o, segs, sizeof(segs) / sizeof(segs[0]),
 				NULL);
 		if (n < 0) {
@@ -129,6 +136,11 @@ static void emit(void *arg, struct pkt *p)
 				log_add(c->out, frame, (uint32_t)len, flow);
 			}
 		}
+		/* written whole instead, the chain's checksum completes to a
+		 * valid one (what the offload peer checks) */
+		if (pkt_csum_complete(p) ||
+		    pkt_l4_csum_verify(p, 0) != PKT_CSUM_VALID)
+			c->csum_errors++;
 	} else {
 		/* the software egress path completes what GRO left partial */
 		if (p->csum == PKT_CSUM_PARTIAL)
@@ -263,6 +275,7 @@ static uint32_t trial(uint32_t nflows, uint32_t batch)
 	gro_destroy(t);
 
 	assert_int_equal(ctx.gso_errors, 0);
+	assert_int_equal(ctx.csum_errors, 0);
 	assert_int_equal(pool.nfree, nfree);
 	check_logs(nflows);
 	return ctx.aggregates;
@@ -302,12 +315,37 @@ static void test_roundtrip_with_batch_flushes(void **state)
 	assert_true(aggs > 100);
 }
 
+/*
+ * With the pool near GRO's copy mark (automatic: 128 of 1024 buffers),
+ * aggregates switch between chaining and copying part way, and every
+ * mix must still come back byte for byte.
+ */
+static void test_roundtrip_under_pool_pressure(void **state)
+{
+	static struct pkt *hog[1024];
+	uint32_t i, aggs = 0, nhog = 0;
+
+	(void)state;
+	rng_state = 0x5eed5eed5eed5eedull;
+	rt_mixed = rt_copied = 0;
+	while (pool.nfree > 128 + 24)
+		hog[nhog++] = pkt_alloc(&pool);
+	for (i = 0; i < 300; i++)
+		aggs += trial(rnd_range(1, RT_MAX_FLOWS), 0);
+	while (nhog)
+		pkt_free(&pool, hog[--nhog]);
+	assert_true(aggs > 100);
+	assert_true(rt_mixed > 10);
+	assert_true(rt_copied > 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_single_flows),
 		cmocka_unit_test(test_roundtrip_interleaved_flows),
 		cmocka_unit_test(test_roundtrip_with_batch_flushes),
+		cmocka_unit_test(test_roundtrip_under_pool_pressure),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
