@@ -102,7 +102,7 @@ static const struct opt_desc opts[] = {
 	{ "mode", required_argument, OPT_MODE, "route|bridge",
 	  "forwarding mode [route]" },
 	{ "lan", required_argument, OPT_LAN, "PORT",
-	  "LAN port: packet:IF, tap:NAME, pcap:FILE or IF [required]" },
+	  "LAN port: packet:IF, tap:NAME or IF [required]" },
 	{ "wan", required_argument, OPT_WAN, "PORT",
 	  "WAN port, as --lan [required]" },
 	{ "tap-offload", required_argument, OPT_TAP_OFFLOAD, "on|off",
@@ -346,8 +346,8 @@ static int parse_route(struct config *c, const char *s)
 
 static int parse_port(int id, const char *s, const char **out)
 {
-	static const char *const kinds[] = { "packet:", "tap:", "pcap:" };
-	const char *expected = "packet:IF, tap:NAME, pcap:FILE or IF";
+	static const char *const kinds[] = { "packet:", "tap:" };
+	const char *expected = "packet:IF, tap:NAME or IF";
 	size_t i, len = strlen(s);
 
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
@@ -357,8 +357,8 @@ static int parse_port(int id, const char *s, const char **out)
 			continue;
 		if (len == k)
 			break;
-		/* interface names are limited by the kernel, files are not */
-		if (i < 2 && len - k > PORT_NAME_MAX)
+		/* interface names are limited by the kernel */
+		if (len - k > PORT_NAME_MAX)
 			break;
 		*out = s;
 		return 0;

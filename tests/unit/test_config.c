@@ -133,7 +133,7 @@ static void test_daemon_needs_lan_and_wan(void **state)
 	assert_int_equal(PARSE_Q("--mode=bridge", "--lan=tap:t0"), -EINVAL);
 	assert_int_equal(PARSE_Q("--mode=bridge", "--wan=tap:t0"), -EINVAL);
 	assert_int_equal(PARSE("--mode=bridge", "--lan=tap:t0",
-			       "--wan=pcap:/tmp/x.pcap"), 0);
+			       "--wan=packet:eth5"), 0);
 	assert_int_equal(PARSE_Q(DAEMON, "stray"), -EINVAL);
 }
 
@@ -265,9 +265,12 @@ static void test_files_are_kept_as_given(void **state)
 static void test_ports_need_a_kind(void **state)
 {
 	(void)state;
-	assert_int_equal(PARSE("--lan=tap:grogso0", "--wan=pcap:/x/y.pcap",
+	assert_int_equal(PARSE("--lan=tap:grogso0", "--wan=packet:eth5",
 			       "--mode=bridge"), 0);
 	assert_string_equal(cfg.lan, "tap:grogso0");
+	/* captures are for grogso replay, not ports of the daemon */
+	assert_int_equal(PARSE_Q("--lan=pcap:/x/y.pcap", "--wan=packet:eth5",
+				 "--mode=bridge"), -EINVAL);
 	/* a bare interface name is a packet port */
 	assert_int_equal(PARSE("--lan=eth4", "--wan=packet:eth5",
 			       "--mode=bridge"), 0);
