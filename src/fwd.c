@@ -25,6 +25,7 @@
 
 #include "grogso/csum.h"
 #include "grogso/fwd.h"
+#include "grogso/gso.h"
 #include "grogso/log.h"
 
 #define FWD_ADDRS_MAX CONFIG_MAX_ADDRS  /* per port, besides the link-local one */
@@ -42,6 +43,10 @@
 #define FWD_ICMP6_MAX 1280              /* RFC 4443 2.4(c): <= the IPv6 minimum MTU */
 #define FWD_TTL_OUT 64                  /* TTL / hop limit of packets grogso originates */
 #define FWD_MTU_DEFAULT 1500            /* a port that did not say */
+/* Segments of an aggregate fwd cuts itself before fragmenting: enough for
+ * 64 KiB in 256-byte pieces, so any egress MTU over ~300 bytes; a smaller
+ * gso_size is refused (gso-error) rather than sized for. */
+#define FWD_GSO_SEGS_MAX (65535 / 256 + 1)
 
 #define ARP_LEN 28                      /* Ethernet/IPv4 ARP (RFC 826) */
 #define ARP_OP_REQUEST 1
@@ -132,7 +137,9 @@ struct fwd {
 	uint64_t icmp_credit;           /* token bucket, in nanoseconds of rate */
 	uint64_t icmp_last;
 	uint16_t ip_id;                 /* IPv4 ID of packets grogso originates */
+	enum config_gso_ipid gso_ipid;  /* --gso-ipid, for the segments we cut */
 	struct fwd_counters cnt;
+	struct gso_seg *segs;           /* FWD_GSO_SEGS_MAX, for gso_frag_output */
 
 	struct pkt_pool *pool;
 	struct stats_port *stats[FWD_NPORTS];
@@ -601,6 +608,13 @@ static uint32_t ip6_upper(const struct pkt *p, uint8_t *proto, int *nonfirst)
 	uint8_t next = ip[6];
 	int n;
 
+	/* headers are always in the linear part; an aggregate's payload
+	 * may not be, so never walk into it */
+	if (end > p->len)
+		end = p->len;
+	if (off > end)
+		return 0;
+
 	*nonfirst = 0;
 	for (n = 0; n < IP6_EXT_WALK_MAX; n++) {
 		switch (next) {
@@ -630,6 +644,22 @@ static uint32_t ip6_upper(const struct pkt *p, uint8_t *proto, int *nonfirst)
 		}
 	}
 	return 0;
+}
+
+/*
+ * Copy the first @len bytes of @p's IP datagram to @out for an ICMP
+ * error.  An aggregate's payload may lie in its fragment chain, past the
+ * linear part, so the copy walks the chain (skb_copy_bits in Linux's
+ * icmp_send).  Returns 0; on a range past the frame, which the parser
+ * rules out, frees the half-built error @q and returns -EINVAL.
+ */
+static int quote(struct fwd *f, const struct pkt *p, uint8_t *out,
+		 uint32_t len, struct pkt *q)
+{
+	if (!pkt_copy_bits(p, p->l3_off, out, len))
+		return 0;
+	pkt_free(f->pool, q);
+	return -EINVAL;
 }
 
 /*
@@ -678,7 +708,8 @@ static void icmp4_error(struct fwd *f, unsigned int in, const struct pkt *p,
 	icmp[1] = code;
 	put_be16(icmp + 4, 0);
 	put_be16(icmp + 6, (uint16_t)(mtu > 0xffff ? 0xffff : mtu));
-	memcpy(icmp + 8, ip, qlen);
+	if (quote(f, p, icmp + 8, qlen, q))
+		return;
 	icmp4_csum(icmp, 8 + qlen);
 	ip4_hdr(o, IP4_TOS_ICMP_ERR, IPV4_HLEN + 8 + qlen, f->ip_id++,
 		IPPROTO_ICMP_, src, ip + 12);
@@ -732,7 +763,8 @@ static void icmp6_error(struct fwd *f, unsigned int in, const struct pkt *p,
 	icmp[0] = type;
 	icmp[1] = code;
 	put_be32(icmp + 4, info);
-	memcpy(icmp + 8, ip, qlen);
+	if (quote(f, p, icmp + 8, qlen, q))
+		return;
 	icmp6_csum(o, icmp, 8 + qlen);
 	q->len = l2 + IPV6_HLEN + 8 + qlen;
 	f->cnt.icmp_sent++;
@@ -823,6 +855,11 @@ static void frag4_output(struct fwd *f, unsigned int port, struct pkt *p,
 		drop(f, p->port, p, DROP_MTU);
 		return;
 	}
+	/* the copies below read the payload from the linear part */
+	if (pkt_linearize(p, f->pool)) {
+		drop(f, p->port, p, DROP_GSO_ERROR);
+		return;
+	}
 	/* fragments cannot carry a partial checksum: finish it first */
 	if (pkt_csum_complete(p)) {
 		drop(f, p->port, p, DROP_GSO_ERROR);
@@ -861,6 +898,99 @@ static void frag4_output(struct fwd *f, unsigned int port, struct pkt *p,
 	pkt_free(f->pool, p);
 }
 
+/* The IPv4 ID policy of --gso-ipid, as the egress applies it. */
+static enum gso_ipid gso_policy(const struct fwd *f, const struct pkt *p)
+{
+	switch (f->gso_ipid) {
+	case CONFIG_IPID_FIXED:
+		return GSO_IPID_FIXED;
+	case CONFIG_IPID_LINUX:
+		/* Linux keeps a fixed ID for TCP only (SKB_GSO_TCP_FIXEDID) */
+		return p->l4_proto == IPPROTO_UDP_ ? GSO_IPID_INCREMENT :
+						     GSO_IPID_AUTO;
+	case CONFIG_IPID_INCREMENT:
+	default:
+		return GSO_IPID_AUTO;
+	}
+}
+
+/*
+ * A DF-clear IPv4 aggregate (MACs written) whose segments do not fit
+ * @mtu: cut it into its segments and fragment each as a plain datagram,
+ * as Linux's ip_finish_output_gso does (skb_gso_segment, then
+ * ip_fragment per segment).  Passed on whole, it would put datagrams
+ * over the MTU on the link (a veth peer even accepts them; a real link
+ * drops them).  Every segment is built into its own buffer, so the
+ * fragmenting reads linear memory; checksums are completed, since
+ * fragments cannot carry a partial one.  IDs follow --gso-ipid as on
+ * the egress: an aggregate GRO found fixed keeps its one ID, which is
+ * safe because each segment's fragments leave back to back.  All or
+ * nothing, like frag4_output: when the pool cannot hold every fragment,
+ * none is sent.
+ */
+static void gso_frag_output(struct fwd *f, unsigned int port, struct pkt *p,
+			    uint32_t mtu, uint64_t now)
+{
+	struct gso_opts o = { .ipid = gso_policy(f, p), .csum_offload = 0 };
+	uint32_t hl = (uint32_t)(p->data[p->l3_off] & 0x0f) * 4;
+	uint32_t seg_ip, chunk, nfrag, i;
+	struct gso_result res;
+	int n;
+
+	if (mtu < hl + 8) {
+		drop(f, p->port, p, DROP_MTU);
+		return;
+	}
+	n = gso_segment(p, &o, f->segs, FWD_GSO_SEGS_MAX, &res);
+	if (n < 0 && n != -ENOSPC && p->frag_first) {
+		/* a chain gso_segment cannot walk (a segment across two
+		 * pieces): one copy makes it linear */
+		if (!pkt_linearize(p, f->pool))
+			n = gso_segment(p, &o, f->segs, FWD_GSO_SEGS_MAX, &res);
+	}
+	if (n <= 0) {
+		drop(f, p->port, p, DROP_GSO_ERROR);
+		return;
+	}
+	/* the first segment is the largest: it sizes the fragment count */
+	seg_ip = f->segs[0].hdr_len - p->l3_off + f->segs[0].pay_len;
+	chunk = (mtu - hl) & ~7u;
+	nfrag = seg_ip > mtu ? (seg_ip - hl + chunk - 1) / chunk : 1;
+	if (f->pool->nfree < (uint32_t)n * nfrag + 1) {
+		drop(f, p->port, p, DROP_NO_BUFFER);
+		return;
+	}
+	f->cnt.gso_frag++;
+	f->cnt.gso_frag_segs += (uint64_t)n;
+	f->stats[port]->gso_software++;
+	f->stats[port]->gso_segs += (uint64_t)n;
+	for (i = 0; i < (uint32_t)n; i++) {
+		struct pkt *q = pkt_alloc(f->pool);
+		int len = gso_seg_linearize(&f->segs[i], q->data, PKT_DATA_MAX);
+
+		if (len < 0) {
+			pkt_free(f->pool, q);
+			count(f, p->port, DROP_GSO_ERROR);
+			continue;
+		}
+		q->len = (uint32_t)len;
+		if (pkt_parse(q) != DROP_NONE) {
+			/* cannot happen: gso_segment wrote valid headers */
+			pkt_free(f->pool, q);
+			count(f, p->port, DROP_GSO_ERROR);
+			continue;
+		}
+		q->port = p->port;
+		q->ts_ns = p->ts_ns;
+		q->csum = PKT_CSUM_VALID;
+		if (pkt_ip_len(q) > mtu)
+			frag4_output(f, port, q, mtu, now);
+		else
+			f->tx(f->ctx, port, q);         /* a short last segment */
+	}
+	pkt_free(f->pool, p);
+}
+
 static void neigh_output(struct fwd *f, struct fwd_neigh *n, struct pkt *p,
 			 uint64_t now)
 {
@@ -868,9 +998,13 @@ static void neigh_output(struct fwd *f, struct fwd_neigh *n, struct pkt *p,
 
 	memcpy(p->data, n->mac, 6);
 	memcpy(p->data + 6, f->port[n->port].mac, 6);
-	if (p->l3 == PKT_L3_IPV4 && !p->gso_size && pkt_ip_len(p) > mtu &&
+	/* ip4_input let only DF-clear datagrams through over the MTU */
+	if (p->l3 == PKT_L3_IPV4 && wire_ip_len(p) > mtu &&
 	    !(get_be16(p->data + p->l3_off + 6) & IP4_DF)) {
-		frag4_output(f, n->port, p, mtu, now);
+		if (p->gso_size && pkt_payload_len(p) > p->gso_size)
+			gso_frag_output(f, n->port, p, mtu, now);
+		else
+			frag4_output(f, n->port, p, mtu, now);
 		return;
 	}
 	f->tx(f->ctx, n->port, p);
@@ -1244,7 +1378,9 @@ static void echo4_input(struct fwd *f, unsigned int in, struct pkt *p,
 	struct pkt *q;
 	uint8_t *o;
 
-	if (p->ip_frag || ilen < 8 || icmp[0] != ICMP_ECHO ||
+	/* ICMP is never merged, so a chained packet here is not an echo;
+	 * the checksum below reads the linear part only */
+	if (p->ip_frag || p->frag_first || ilen < 8 || icmp[0] != ICMP_ECHO ||
 	    csum_finish(csum_partial(icmp, ilen, 0)) != 0 ||
 	    ip4_bad_src(ip + 12)) {
 		/* no reassembly here; other ICMP to us is not ours to act on */
@@ -1487,7 +1623,8 @@ static void local6_input(struct fwd *f, unsigned int in, struct pkt *p,
 	}
 	ilen = end - up;
 	icmp = p->data + up;
-	if (ilen < 8 || csum_finish(csum_partial(icmp, ilen,
+	/* as in echo4_input: ICMPv6 is never merged, so never chained */
+	if (p->frag_first || ilen < 8 || csum_finish(csum_partial(icmp, ilen,
 			csum_pseudo6(ip + 8, ip + 24, IPPROTO_ICMPV6_, ilen)))) {
 		drop(f, in, p, DROP_CONTROL);
 		return;
@@ -1549,16 +1686,8 @@ static void ip4_input(struct fwd *f, unsigned int in, struct pkt *p,
 			drop(f, in, p, DROP_FRAG_DF);
 			return;
 		}
-		/*
-		 * DF clear.  A plain packet is fragmented on output, once its
-		 * next hop is known.  An aggregate would have to be segmented
-		 * and then fragmented (Linux's ip_finish_output_gso); grogso
-		 * leaves it whole to egress, where segmentation gives packets
-		 * over the MTU that the egress counts and drops: counted here
-		 * too, so the choice shows.
-		 */
-		if (p->gso_size)
-			f->cnt.gso_over_mtu++;
+		/* DF clear: fragmented on output once the next hop is known
+		 * (an aggregate segmented first, see gso_frag_output) */
 	}
 	/* RFC 1624 incremental update of the word holding TTL and protocol */
 	old = get_be16(ip + 8);
@@ -1677,6 +1806,7 @@ struct fwd *fwd_create(const struct config *c,
 	f->ctx = ctx;
 	f->icmp_credit = FWD_ICMP_BURST * FWD_ICMP_COST_NS;
 	f->ip_id = 1;
+	f->gso_ipid = c->gso_ipid;
 	for (i = 0; i < FWD_NPORTS; i++) {
 		f->stats[i] = stats[i];
 		fwd_set_port(f, i, &ports[i]);
@@ -1687,9 +1817,16 @@ struct fwd *fwd_create(const struct config *c,
 		f->neigh[i].hnext = -1;
 	if (f->mode == CONFIG_MODE_BRIDGE)
 		return f;
+	f->segs = calloc(FWD_GSO_SEGS_MAX, sizeof(*f->segs));
+	if (!f->segs) {
+		log_err("fwd: out of memory");
+		free(f);
+		return NULL;
+	}
 	if (setup_addrs(f, FWD_PORT_LAN, c->lan_addr, c->n_lan_addr) ||
 	    setup_addrs(f, FWD_PORT_WAN, c->wan_addr, c->n_wan_addr) ||
 	    setup_routes(f, c)) {
+		free(f->segs);
 		free(f);
 		return NULL;
 	}
@@ -1712,6 +1849,7 @@ void fwd_destroy(struct fwd *f)
 			p = next;
 		}
 	}
+	free(f->segs);
 	free(f);
 }
 

@@ -78,8 +78,10 @@ struct fwd_counters {
 	uint64_t icmp_ratelimited;      /* errors the token bucket held back */
 	uint64_t solicits;              /* ARP requests and NS sent */
 	uint64_t frags;                 /* IPv4 fragments sent */
-	uint64_t gso_over_mtu;          /* DF-clear aggregates whose segments
-					 * exceed the egress MTU, left to egress */
+	uint64_t gso_frag;              /* DF-clear IPv4 aggregates whose segments
+					 * exceed the egress MTU: segmented here,
+					 * then fragmented (ip_finish_output_gso) */
+	uint64_t gso_frag_segs;         /* segments those gave */
 };
 
 /*

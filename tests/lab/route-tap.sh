@@ -3,4 +3,4 @@
 #
 # Route mode end to end on TAP ports (brlan = eth4 + tlan, brwan = eth5 +
 # twan): the same checks as route-packet.sh.
-ROUTE_IO=tap exec "$(dirname "$0")/route-packet.sh"
+IO=tap exec "$(dirname "$0")/route-packet.sh"

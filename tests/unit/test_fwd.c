@@ -168,6 +168,11 @@ static uint16_t rd16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)rd16(p) << 16 | rd16(p + 2);
+}
+
 static size_t arp_frame(uint8_t *b, const uint8_t *edst, uint16_t op,
 			const uint8_t *sha, const char *spa, const char *tpa)
 {
@@ -203,6 +208,15 @@ static uint32_t pseudo6(const uint8_t *src, const uint8_t *dst, uint32_t len,
 
 	s += (uint16_t)~frame_csum(dst, 16, 0);
 	return s + len + next;
+}
+
+static uint32_t pseudo4(const uint8_t *src, const uint8_t *dst, uint32_t len,
+			uint8_t proto)
+{
+	uint32_t s = (uint16_t)~frame_csum(src, 4, 0);
+
+	s += (uint16_t)~frame_csum(dst, 4, 0);
+	return s + len + proto;
 }
 
 static size_t ip4_frame(uint8_t *b, const uint8_t *edst, const uint8_t *esrc,
@@ -952,6 +966,116 @@ static void test_no_df_packet_fragmented_and_reassembles(void **state)
 	assert_int_equal(cnt.frags, 2);
 }
 
+/*
+ * An IPv4 aggregate as GRO leaves it: @segs segments of @mss bytes from
+ * h1 to h2 (LAN -> WAN), IDs incrementing from @ipid.  With @chain, the
+ * payload after the first segment sits in fragment buffers behind the
+ * head, as zero-copy GRO builds it.
+ */
+static struct pkt *agg4(struct env *e, uint8_t proto, uint16_t ipid, int df,
+			uint32_t mss, uint32_t segs, int chain)
+{
+	struct frame_spec s;
+	struct pkt *p, *q;
+	uint32_t i;
+
+	frame_spec_init(&s, 0, proto);
+	memcpy(s.dmac, lan_mac, 6);
+	memcpy(s.smac, h1_mac, 6);
+	ip("198.18.1.2", s.src);
+	ip("198.19.1.2", s.dst);
+	s.ipid = ipid;
+	s.df = df;
+	s.pay_len = mss * segs;
+	p = frame_pkt(&e->pool, &s);
+	assert_non_null(p);
+	p->gso_size = (uint16_t)mss;
+	p->gso_type = proto == 6 ? VNET_GSO_TCPV4 : VNET_GSO_UDP_L4;
+	p->csum = PKT_CSUM_VALID;
+	p->agg.segs = (uint16_t)segs;
+	p->agg.ipid_first = ipid;
+	p->agg.ipid_last = (uint16_t)(ipid + segs - 1);
+	p->agg.ipid_mode = PKT_IPID_INC;
+	if (!chain)
+		return p;
+	for (i = 1; i < segs; i++) {
+		q = pkt_alloc(&e->pool);
+		assert_non_null(q);
+		memcpy(q->data, p->data + p->pay_off + i * mss, mss);
+		q->len = mss;
+		pkt_frag_append(p, q);
+	}
+	p->len = p->pay_off + mss;
+	return p;
+}
+
+/* What segment @i of agg4's aggregate is on the wire after one hop. */
+static size_t agg4_seg(uint8_t *out, uint8_t proto, uint16_t ipid, uint32_t mss,
+		       uint32_t i)
+{
+	struct frame_spec s;
+
+	frame_spec_init(&s, 0, proto);
+	memcpy(s.dmac, h2_mac, 6);
+	memcpy(s.smac, wan_mac, 6);
+	ip("198.18.1.2", s.src);
+	ip("198.19.1.2", s.dst);
+	s.ipid = (uint16_t)(ipid + i);
+	s.df = 0;
+	s.ttl = 63;
+	s.seq = 1000 + i * mss;
+	s.pay_len = mss;
+	s.pay_stream_off = i * mss;
+	return frame_build(&s, out, 2048);
+}
+
+/*
+ * Reassemble e->out (IPv4 fragments to h2 over @mtu, RFC 791) and check
+ * they give exactly the @segs datagrams agg4_seg describes, one per ID.
+ */
+static void assert_reassembles_to_segments(struct env *e, uint8_t proto,
+					   uint16_t ipid, uint32_t mss,
+					   uint32_t segs, uint32_t mtu)
+{
+	uint8_t want[2048], got[2048];
+	uint32_t i, k, have, total;
+	size_t wlen;
+
+	for (i = 0; i < segs; i++) {
+		wlen = agg4_seg(want, proto, ipid, mss, i);
+		assert_true(wlen > 34);
+		memset(got, 0, sizeof(got));
+		have = 0;
+		total = 0;
+		for (k = 0; k < e->nout; k++) {
+			const uint8_t *o = e->out[k]->data + 14;
+			uint16_t fo = rd16(o + 6);
+			uint32_t len = rd16(o + 2) - 20u;
+
+			if (rd16(o + 4) != (uint16_t)(ipid + i))
+				continue;
+			assert_int_equal(e->out_port[k], FWD_PORT_WAN);
+			assert_memory_equal(e->out[k]->data, want, 14);
+			assert_int_equal(e->out[k]->gso_size, 0);
+			assert_true(rd16(o + 2) <= mtu);
+			assert_int_equal(fo & 0x4000, 0);       /* DF stays clear */
+			assert_int_equal(o[8], 63);
+			assert_ip4_csum_ok(e->out[k]);
+			assert_true((fo & 0x1fff) * 8u + len <= sizeof(got));
+			if (fo & 0x2000)
+				assert_int_equal(len % 8, 0);
+			else
+				total = (fo & 0x1fffu) * 8 + len;
+			memcpy(got + (fo & 0x1fff) * 8, o + 20, len);
+			have += len;
+		}
+		assert_int_equal(total, wlen - 34);
+		assert_int_equal(have, total);
+		/* the whole L4 datagram, checksum included, byte for byte */
+		assert_memory_equal(got, want + 34, total);
+	}
+}
+
 static void test_aggregate_checked_by_segment_size(void **state)
 {
 	struct env *e = *state;
@@ -960,32 +1084,175 @@ static void test_aggregate_checked_by_segment_size(void **state)
 
 	learn_h2(e);
 	/* 3 x 1448 bytes: 4384-byte datagram, 1500-byte segments: fits */
-	p = tcp4(e, lan_mac, h1_mac, "198.18.1.2", "198.19.1.2", 64, 1, 1,
-		 3 * 1448);
-	p->gso_size = 1448;
+	p = agg4(e, 6, 1, 1, 1448, 3, 0);
 	fwd_input(e->f, FWD_PORT_LAN, p, 0);
 	assert_int_equal(e->nout, 1);
 	assert_int_equal(e->out_port[0], FWD_PORT_WAN);
 	assert_int_equal(e->out[0]->gso_size, 1448);
 	/* the same over a 1400 MTU: frag-needed with DF */
 	set_wan_mtu(e, 1400);
-	p = tcp4(e, lan_mac, h1_mac, "198.18.1.2", "198.19.1.2", 64, 2, 1,
-		 3 * 1448);
-	p->gso_size = 1448;
+	p = agg4(e, 6, 2, 1, 1448, 3, 0);
 	fwd_input(e->f, FWD_PORT_LAN, p, 0);
 	assert_int_equal(e->nout, 2);
+	assert_int_equal(e->out_port[1], FWD_PORT_LAN);
 	assert_int_equal(e->out[1]->data[34], 3);
+	assert_int_equal(e->out[1]->data[35], 4);
 	assert_int_equal(rd16(e->out[1]->data + 34 + 6), 1400);
-	/* without DF it goes to egress whole, and is counted */
-	p = tcp4(e, lan_mac, h1_mac, "198.18.1.2", "198.19.1.2", 64, 3, 0,
-		 3 * 1448);
-	p->gso_size = 1448;
+	assert_int_equal(e->st[0].drop[DROP_FRAG_DF], 1);
+	/* DF clear but segments that fit: whole, for the egress to offload */
+	set_wan_mtu(e, 1500);
+	p = agg4(e, 6, 3, 0, 1448, 3, 0);
 	fwd_input(e->f, FWD_PORT_LAN, p, 0);
 	assert_int_equal(e->nout, 3);
-	assert_int_equal(e->out_port[2], FWD_PORT_WAN);
+	assert_int_equal(e->out[2]->gso_size, 1448);
 	fwd_get_counters(e->f, &cnt);
-	assert_int_equal(cnt.gso_over_mtu, 1);
+	assert_int_equal(cnt.gso_frag, 0);
 	assert_int_equal(cnt.frags, 0);
+}
+
+/*
+ * The lab's PPPoE case: full-size UDP without DF merged with gso_size
+ * 1472, a WAN MTU of 1492.  Linux (ip_finish_output_gso) segments and
+ * fragments; so must fwd, and the fragments must reassemble to exactly
+ * the datagrams the sender sent, TTL decremented.
+ */
+static void test_udp_aggregate_without_df_over_mtu_segmented_and_fragmented(void **state)
+{
+	struct env *e = *state;
+	struct fwd_counters cnt;
+	unsigned int i;
+
+	learn_h2(e);
+	set_wan_mtu(e, 1492);
+	fwd_input(e->f, FWD_PORT_LAN, agg4(e, 17, 0x100, 0, 1472, 3, 0), 0);
+	/* each 1500-byte datagram: 1472 + 8 bytes of IP payload */
+	assert_int_equal(e->nout, 6);
+	for (i = 0; i < e->nout; i++)
+		assert_int_equal(e->out[i]->len, 14 + 20 + (i % 2 ? 8 : 1472));
+	assert_reassembles_to_segments(e, 17, 0x100, 1472, 3, 1492);
+	fwd_get_counters(e->f, &cnt);
+	assert_int_equal(cnt.gso_frag, 1);
+	assert_int_equal(cnt.gso_frag_segs, 3);
+	assert_int_equal(cnt.frags, 6);
+	assert_int_equal(e->st[1].gso_software, 1);
+	assert_int_equal(e->st[1].gso_segs, 3);
+	assert_int_equal(e->st[0].drop[DROP_FRAG_DF], 0);
+	assert_int_equal(stats_drops_total(&e->st[0]), 0);
+	clear_out(e);
+	assert_int_equal(e->pool.nfree, e->pool.count);
+}
+
+/* TCP, payload in a fragment chain, a short last segment that fits. */
+static void test_chained_tcp_aggregate_without_df_fragments_reassemble(void **state)
+{
+	struct env *e = *state;
+	struct fwd_counters cnt;
+	struct pkt *p;
+
+	learn_h2(e);
+	set_wan_mtu(e, 1400);
+	p = agg4(e, 6, 0xfffe, 0, 1448, 4, 1);
+	assert_non_null(p->frag_first);
+	/* shorten the last segment to 300 bytes: it then fits whole */
+	p->frag_last->len = 300;
+	p->frag_bytes -= 1448 - 300;
+	put16(p->data + 14 + 2, (uint16_t)(20 + 20 + 3 * 1448 + 300));
+	put16(p->data + 14 + 10, 0);
+	put16(p->data + 14 + 10, frame_csum(p->data + 14, 20, 0));
+	fwd_input(e->f, FWD_PORT_LAN, p, 0);
+	/* three 1500-byte segments in two fragments each, one whole */
+	assert_int_equal(e->nout, 7);
+	/* IDs wrap: 0xfffe, 0xffff, 0, 1 */
+	assert_reassembles_to_segments(e, 6, 0xfffe, 1448, 3, 1400);
+	assert_int_equal(rd16(e->out[6]->data + 14 + 4), 1);
+	assert_int_equal(rd16(e->out[6]->data + 14 + 2), 20 + 20 + 300);
+	assert_int_equal(rd16(e->out[6]->data + 14 + 6), 0);
+	assert_int_equal(rd32(e->out[6]->data + 34 + 4), 1000 + 3 * 1448);
+	assert_int_equal(frame_csum(e->out[6]->data + 34, 320,
+				    pseudo4(e->out[6]->data + 26,
+					    e->out[6]->data + 30, 320, 6)), 0);
+	fwd_get_counters(e->f, &cnt);
+	assert_int_equal(cnt.gso_frag_segs, 4);
+	assert_int_equal(cnt.frags, 6);
+	clear_out(e);
+	assert_int_equal(e->pool.nfree, e->pool.count);
+}
+
+/* With DF the aggregate is refused as a whole, once, with the MTU. */
+static void test_chained_aggregate_with_df_gets_one_frag_needed(void **state)
+{
+	struct env *e = *state;
+	struct fwd_counters cnt;
+	const uint8_t *o;
+
+	learn_h2(e);
+	set_wan_mtu(e, 1492);
+	fwd_input(e->f, FWD_PORT_LAN, agg4(e, 17, 7, 1, 1472, 3, 1), 0);
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(e->out_port[0], FWD_PORT_LAN);
+	o = e->out[0]->data;
+	assert_memory_equal(o, h1_mac, 6);
+	assert_int_equal(o[34], 3);
+	assert_int_equal(o[35], 4);
+	assert_int_equal(rd16(o + 34 + 6), 1492);
+	assert_int_equal(e->st[0].drop[DROP_FRAG_DF], 1);
+	fwd_get_counters(e->f, &cnt);
+	assert_int_equal(cnt.gso_frag, 0);
+	assert_int_equal(cnt.frags, 0);
+	clear_out(e);
+	assert_int_equal(e->pool.nfree, e->pool.count);
+}
+
+/*
+ * An ICMP error quotes 548 bytes; with 200-byte segments most of them lie
+ * in the fragment chain, and must be the datagram's bytes, not whatever
+ * follows the linear part in the head's buffer.
+ */
+static void test_icmp_error_quotes_across_fragment_chain(void **state)
+{
+	struct env *e = *state;
+	uint8_t want[2048];
+	struct pkt *p;
+
+	p = agg4(e, 17, 9, 1, 200, 5, 1);
+	memcpy(want, p->data + 14, 28 + 200);
+	memcpy(want + 28 + 200, p->frag_first->data, 200);
+	memcpy(want + 28 + 400, p->frag_first->frag_next->data, 200);
+	/* what a linear read would see past the head's 200 bytes */
+	memset(p->data + p->len, 0xee, 600);
+	p->data[14 + 8] = 1;                    /* TTL 1 */
+	put16(p->data + 14 + 10, 0);
+	put16(p->data + 14 + 10, frame_csum(p->data + 14, 20, 0));
+	memcpy(want, p->data + 14, 20);
+	fwd_input(e->f, FWD_PORT_LAN, p, 0);
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(e->out[0]->data[34], 11);
+	assert_int_equal(e->out[0]->len, 14 + 576);
+	assert_memory_equal(e->out[0]->data + 34 + 8, want, 548);
+	assert_int_equal(frame_csum(e->out[0]->data + 34, 556, 0), 0);
+	clear_out(e);
+	assert_int_equal(e->pool.nfree, e->pool.count);
+}
+
+/* IPv6 routers never fragment: an aggregate over the MTU gets a PTB. */
+static void test_ipv6_aggregate_over_mtu_gets_packet_too_big(void **state)
+{
+	struct env *e = *state;
+	struct pkt *p;
+	const uint8_t *o;
+
+	send_arp(e, FWD_PORT_WAN, 2, gw_mac, "198.19.1.254", "198.19.1.1", 0);
+	set_wan_mtu(e, 1400);
+	p = tcp6(e, "2001:db8:2::2", "2001:db8:2::3", 64, 3 * 1440);
+	p->gso_size = 1440;
+	p->gso_type = VNET_GSO_TCPV6;
+	p->agg.segs = 3;
+	fwd_input(e->f, FWD_PORT_WAN, p, 0);
+	assert_int_equal(e->nout, 1);
+	o = e->out[0]->data;
+	assert_int_equal(o[54], 2);
+	assert_int_equal(o[54 + 4 + 2] << 8 | o[54 + 4 + 3], 1400);
+	assert_int_equal(e->st[1].drop[DROP_FRAG_DF], 1);
 }
 
 /* ---- ICMP error rules ---- */
@@ -1101,6 +1368,11 @@ int main(void)
 		T(test_df_too_big_sends_frag_needed_with_mtu),
 		T(test_no_df_packet_fragmented_and_reassembles),
 		T(test_aggregate_checked_by_segment_size),
+		T(test_udp_aggregate_without_df_over_mtu_segmented_and_fragmented),
+		T(test_chained_tcp_aggregate_without_df_fragments_reassemble),
+		T(test_chained_aggregate_with_df_gets_one_frag_needed),
+		T(test_icmp_error_quotes_across_fragment_chain),
+		T(test_ipv6_aggregate_over_mtu_gets_packet_too_big),
 		T(test_icmp_errors_rate_limited),
 		T(test_no_icmp_error_about_icmp_error_or_fragment),
 		T(test_frames_not_for_us_and_non_ip_dropped),
