@@ -137,7 +137,7 @@ struct fwd {
 	uint64_t icmp_credit;           /* token bucket, in nanoseconds of rate */
 	uint64_t icmp_last;
 	uint16_t ip_id;                 /* IPv4 ID of packets grogso originates */
-	enum config_gso_ipid gso_ipid;  /* --gso-ipid, for the segments we cut */
+	enum gso_ipid gso_ipid;         /* --gso-ipid, for the segments we cut */
 	struct fwd_counters cnt;
 	struct gso_seg *segs;           /* FWD_GSO_SEGS_MAX, for gso_frag_output */
 
@@ -898,22 +898,6 @@ static void frag4_output(struct fwd *f, unsigned int port, struct pkt *p,
 	pkt_free(f->pool, p);
 }
 
-/* The IPv4 ID policy of --gso-ipid, as the egress applies it. */
-static enum gso_ipid gso_policy(const struct fwd *f, const struct pkt *p)
-{
-	switch (f->gso_ipid) {
-	case CONFIG_IPID_FIXED:
-		return GSO_IPID_FIXED;
-	case CONFIG_IPID_LINUX:
-		/* Linux keeps a fixed ID for TCP only (SKB_GSO_TCP_FIXEDID) */
-		return p->l4_proto == IPPROTO_UDP_ ? GSO_IPID_INCREMENT :
-						     GSO_IPID_AUTO;
-	case CONFIG_IPID_INCREMENT:
-	default:
-		return GSO_IPID_AUTO;
-	}
-}
-
 /*
  * A DF-clear IPv4 aggregate (MACs written) whose segments do not fit
  * @mtu: cut it into its segments and fragment each as a plain datagram,
@@ -931,7 +915,7 @@ static enum gso_ipid gso_policy(const struct fwd *f, const struct pkt *p)
 static void gso_frag_output(struct fwd *f, unsigned int port, struct pkt *p,
 			    uint32_t mtu, uint64_t now)
 {
-	struct gso_opts o = { .ipid = gso_policy(f, p), .csum_offload = 0 };
+	struct gso_opts o = { .ipid = f->gso_ipid, .csum_offload = 0 };
 	uint32_t hl = (uint32_t)(p->data[p->l3_off] & 0x0f) * 4;
 	uint32_t seg_ip, chunk, nfrag, i;
 	struct gso_result res;
@@ -1806,7 +1790,7 @@ struct fwd *fwd_create(const struct config *c,
 	f->ctx = ctx;
 	f->icmp_credit = FWD_ICMP_BURST * FWD_ICMP_COST_NS;
 	f->ip_id = 1;
-	f->gso_ipid = c->gso_ipid;
+	f->gso_ipid = config_gso_ipid(c);
 	for (i = 0; i < FWD_NPORTS; i++) {
 		f->stats[i] = stats[i];
 		fwd_set_port(f, i, &ports[i]);

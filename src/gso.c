@@ -258,6 +258,12 @@ int gso_segment(const struct pkt *p, const struct gso_opts *o,
 	case GSO_IPID_AUTO:
 		fixed = p->agg.ipid_mode == PKT_IPID_FIXED;
 		break;
+	case GSO_IPID_LINUX:
+		/* inet_gso_segment honours only SKB_GSO_TCP_FIXEDID, which
+		 * tcp4_gro_complete alone sets */
+		fixed = p->agg.ipid_mode == PKT_IPID_FIXED &&
+			p->l4_proto == IPPROTO_TCP_;
+		break;
 	default:
 		return -EINVAL;
 	}

@@ -63,21 +63,6 @@ static void write_frame(struct replay *r, const uint8_t *data, uint32_t len)
 	r->st.tx_bytes += len;
 }
 
-static enum gso_ipid gso_policy(const struct config *c, const struct pkt *p)
-{
-	switch (c->gso_ipid) {
-	case CONFIG_IPID_FIXED:
-		return GSO_IPID_FIXED;
-	case CONFIG_IPID_LINUX:
-		/* Linux keeps a fixed ID for TCP only (SKB_GSO_TCP_FIXEDID) */
-		return p->l4_proto == IPPROTO_UDP_ ? GSO_IPID_INCREMENT :
-						     GSO_IPID_AUTO;
-	case CONFIG_IPID_INCREMENT:
-	default:
-		return GSO_IPID_AUTO;
-	}
-}
-
 static int want_software_gso(const struct config *c, const struct pkt *p)
 {
 	if (c->gso == CONFIG_GSO_SOFTWARE)
@@ -87,7 +72,7 @@ static int want_software_gso(const struct config *c, const struct pkt *p)
 
 static void segment_and_write(struct replay *r, struct pkt *p)
 {
-	struct gso_opts o = { .ipid = gso_policy(r->c, p), .csum_offload = 0 };
+	struct gso_opts o = { .ipid = config_gso_ipid(r->c), .csum_offload = 0 };
 	struct gso_result res;
 	int n, i;
 

@@ -84,6 +84,20 @@ struct config {
 	int n_routes;
 };
 
+/* The GSO ID policy --gso-ipid asks for. */
+static inline enum gso_ipid config_gso_ipid(const struct config *c)
+{
+	switch (c->gso_ipid) {
+	case CONFIG_IPID_FIXED:
+		return GSO_IPID_FIXED;
+	case CONFIG_IPID_LINUX:
+		return GSO_IPID_LINUX;
+	case CONFIG_IPID_INCREMENT:
+	default:
+		return GSO_IPID_AUTO;
+	}
+}
+
 /*
  * Parse argv into @c (defaults first).  Returns 0, 1 when --help or
  * --version was printed (exit 0), or -EINVAL after printing a one-line

@@ -23,6 +23,8 @@ enum gso_ipid {
 	GSO_IPID_AUTO = 0,              /* increment, but keep an aggregate GRO found fixed */
 	GSO_IPID_INCREMENT,             /* head + i, as Linux does */
 	GSO_IPID_FIXED,                 /* all equal to the head's */
+	GSO_IPID_LINUX,                 /* as Linux 6.18: AUTO for TCP (SKB_GSO_TCP_FIXEDID),
+					 * INCREMENT for UDP (no fixed-ID flag for UDP) */
 };
 
 struct gso_seg {

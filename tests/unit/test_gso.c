@@ -359,6 +359,31 @@ static void test_udp4_fixed_id_given_back(void **state)
 	check_segments(&s, 600, PKT_IPID_FIXED, GSO_IPID_AUTO, 1, 0);
 }
 
+/* --gso-ipid=linux: Linux renumbers a fixed-ID UDP aggregate ... */
+static void test_udp4_linux_policy_renumbers_fixed_id(void **state)
+{
+	struct frame_spec s;
+
+	(void)state;
+	frame_spec_init(&s, 0, 17);
+	s.pay_len = 600 * 3;
+	s.ipid = 20;
+	check_segments(&s, 600, PKT_IPID_FIXED, GSO_IPID_LINUX, 0, 0);
+}
+
+/* ... but keeps a fixed-ID TCP aggregate fixed (SKB_GSO_TCP_FIXEDID) */
+static void test_tcp4_linux_policy_keeps_fixed_id(void **state)
+{
+	struct frame_spec s;
+
+	(void)state;
+	frame_spec_init(&s, 0, 6);
+	s.pay_len = 500 * 4;
+	s.ipid = 30;
+	check_segments(&s, 500, PKT_IPID_FIXED, GSO_IPID_LINUX, 1, 0);
+	check_segments(&s, 500, PKT_IPID_INC, GSO_IPID_LINUX, 0, 0);
+}
+
 static void test_udp6_segments_equal_original_frames(void **state)
 {
 	struct frame_spec s;
@@ -796,6 +821,8 @@ int main(void)
 		cmocka_unit_test(test_tcp6_ext_header_counted_in_payload_len),
 		cmocka_unit_test(test_udp4_segments_equal_original_frames),
 		cmocka_unit_test(test_udp4_fixed_id_given_back),
+		cmocka_unit_test(test_udp4_linux_policy_renumbers_fixed_id),
+		cmocka_unit_test(test_tcp4_linux_policy_keeps_fixed_id),
 		cmocka_unit_test(test_udp6_segments_equal_original_frames),
 		cmocka_unit_test(test_udp_computed_zero_csum_sent_as_ffff),
 		cmocka_unit_test(test_csum_offload_leaves_pseudo_header_sum),
