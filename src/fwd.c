@@ -140,6 +140,7 @@ struct fwd {
 	enum gso_ipid gso_ipid;         /* --gso-ipid, for the segments we cut */
 	struct fwd_counters cnt;
 	struct gso_seg *segs;           /* FWD_GSO_SEGS_MAX, for gso_frag_output */
+	fwd_gso_log_fn gso_log;
 
 	struct pkt_pool *pool;
 	struct stats_port *stats[FWD_NPORTS];
@@ -946,6 +947,8 @@ static void gso_frag_output(struct fwd *f, unsigned int port, struct pkt *p,
 	}
 	f->cnt.gso_frag++;
 	f->cnt.gso_frag_segs += (uint64_t)n;
+	if (f->gso_log)
+		f->gso_log(f->ctx, port, p, &res);
 	f->stats[port]->gso_software++;
 	f->stats[port]->gso_segs += (uint64_t)n;
 	for (i = 0; i < (uint32_t)n; i++) {
@@ -1815,6 +1818,11 @@ struct fwd *fwd_create(const struct config *c,
 		return NULL;
 	}
 	return f;
+}
+
+void fwd_set_gso_log(struct fwd *f, fwd_gso_log_fn fn)
+{
+	f->gso_log = fn;
 }
 
 void fwd_destroy(struct fwd *f)

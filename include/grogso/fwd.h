@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "grogso/config.h"
+#include "grogso/gso.h"
 #include "grogso/pkt.h"
 #include "grogso/stats.h"
 
@@ -24,6 +25,13 @@
  * it, queues it or drops and frees it).
  */
 typedef void (*fwd_tx_fn)(void *ctx, unsigned int port, struct pkt *p);
+
+/*
+ * Told about every aggregate fwd segments itself (to fragment it), so the
+ * aggregate log can write its "gso" record as the egress does.
+ */
+typedef void (*fwd_gso_log_fn)(void *ctx, unsigned int port,
+			       const struct pkt *p, const struct gso_result *r);
 
 struct fwd_port_info {
 	uint8_t mac[6];
@@ -43,6 +51,9 @@ struct fwd *fwd_create(const struct config *c,
 		       struct pkt_pool *pool, struct stats_port *stats[FWD_NPORTS],
 		       fwd_tx_fn tx, void *ctx);
 void fwd_destroy(struct fwd *f);
+
+/* Register @fn (called with the tx callback's ctx); NULL turns it off. */
+void fwd_set_gso_log(struct fwd *f, fwd_gso_log_fn fn);
 
 /* Update a port's MTU or MAC after a netlink event. */
 void fwd_set_port(struct fwd *f, unsigned int port,

@@ -1116,6 +1116,18 @@ static void test_aggregate_checked_by_segment_size(void **state)
  * fragments; so must fwd, and the fragments must reassemble to exactly
  * the datagrams the sender sent, TTL decremented.
  */
+static unsigned int gso_logged, gso_logged_port, gso_logged_segs;
+
+static void gso_log_count(void *ctx, unsigned int port, const struct pkt *p,
+			  const struct gso_result *r)
+{
+	(void)ctx;
+	(void)p;
+	gso_logged++;
+	gso_logged_port = port;
+	gso_logged_segs = r->nsegs;
+}
+
 static void test_udp_aggregate_without_df_over_mtu_segmented_and_fragmented(void **state)
 {
 	struct env *e = *state;
@@ -1124,6 +1136,8 @@ static void test_udp_aggregate_without_df_over_mtu_segmented_and_fragmented(void
 
 	learn_h2(e);
 	set_wan_mtu(e, 1492);
+	gso_logged = 0;
+	fwd_set_gso_log(e->f, gso_log_count);
 	fwd_input(e->f, FWD_PORT_LAN, agg4(e, 17, 0x100, 0, 1472, 3, 0), 0);
 	/* each 1500-byte datagram: 1472 + 8 bytes of IP payload */
 	assert_int_equal(e->nout, 6);
@@ -1134,6 +1148,10 @@ static void test_udp_aggregate_without_df_over_mtu_segmented_and_fragmented(void
 	assert_int_equal(cnt.gso_frag, 1);
 	assert_int_equal(cnt.gso_frag_segs, 3);
 	assert_int_equal(cnt.frags, 6);
+	/* the segmentation is reported for the aggregate log */
+	assert_int_equal(gso_logged, 1);
+	assert_int_equal(gso_logged_port, FWD_PORT_WAN);
+	assert_int_equal(gso_logged_segs, 3);
 	assert_int_equal(e->st[1].gso_software, 1);
 	assert_int_equal(e->st[1].gso_segs, 3);
 	assert_int_equal(e->st[0].drop[DROP_FRAG_DF], 0);
