@@ -52,12 +52,11 @@ case "$gso" in auto | offload | software) ;; *) die "--gso: auto, offload or sof
 
 lab_need_root
 
-step "packages"
+say "grogso demo: the lab notes' GRO/GSO experiment, WAN -> LAN ($mode mode, $io ports)"
 lab_install "${LAB_BUILD_PKGS[@]}" "${LAB_RUN_PKGS[@]}"
-
-step "grogso"
+say "== packages: all there"
 grogso=$(lab_grogso) || exit 1
-say "using $grogso"
+say "== grogso: $grogso"
 
 P=demo$$
 c1=${P}client1 c2=${P}client2
@@ -78,8 +77,11 @@ cleanup() {
 		say "lab left up (prefix $P); remove it with: lab/down.sh --prefix $P"
 		say "captures and iperf3 results in $work"
 	else
-		[ "$lab_started" = 1 ] && "$LAB_DIR/down.sh" --prefix "$P" >/dev/null 2>&1
+		if [ "$lab_started" = 1 ]; then
+			"$LAB_DIR/down.sh" --prefix "$P" >/dev/null 2>&1 || true
+		fi
 		rm -rf "$work"
+		[ "$rc" -ge 128 ] && say "interrupted: lab $P removed"
 	fi
 	exit "$rc"
 }
@@ -87,15 +89,24 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-step "lab: $mode mode, $io ports, --gso=$gso (prefix $P)"
 lab_started=1
+printf '== lab: '
 "$LAB_DIR/up.sh" --prefix "$P" --io "$io" --mode "$mode" --gso "$gso" \
-	--grogso "$grogso" || die "lab/up.sh failed"
-dst=198.18.1.2
+	--grogso "$grogso" | sed 's/; state in .*//' || die "lab/up.sh failed"
+[ -s "$state/grogso.pid" ] || die "lab/up.sh failed"
+dst=198.18.1.2   # client1, in route and in bridge mode
 if ! lab_wait_ping "$P" "$dst"; then
 	[ -f "$state/grogso.err" ] && tail -n 20 "$state/grogso.err" >&2
 	die "client2 cannot reach client1 ($dst) through grogso"
 fi
+
+# The UDP socket of iperf3 -s in client1 receives an aggregate that
+# crossed whole as a burst of datagrams: give it room where the host
+# allows (iperf3 fails when it cannot get the size it asked for).
+rmax=$(ip netns exec "$c1" cat /proc/sys/net/core/rmem_max 2>/dev/null || echo 0)
+wmax=$(ip netns exec "$c1" cat /proc/sys/net/core/wmem_max 2>/dev/null || echo 0)
+uwin=()
+[ "$rmax" -ge 2097152 ] && [ "$wmax" -ge 2097152 ] && uwin=(-w 2M)
 
 ip netns exec "$c1" iperf3 -s >/dev/null 2>&1 &
 pids+=($!)
@@ -105,23 +116,25 @@ ip netns exec "$c1" tcpdump -ni eth0 -s 128 -w "$work/client1.pcap" \
 tcpdump_pid=$!
 pids+=("$tcpdump_pid")
 for _ in $(seq 50); do
-	ip netns exec "$c1" ss -ltn 2>/dev/null | grep -q ':5201 ' && break
+	ip netns exec "$c1" ss -ltn 2>/dev/null | grep -q ':5201 ' &&
+		grep -q 'listening on' "$work/tcpdump.err" && break
 	sleep 0.1
 done
-sleep 1         # tcpdump needs a moment before it captures
-
-step "iperf3 TCP, ${secs} s, client2 -> client1"
-ip netns exec "$c2" iperf3 -c "$dst" -t "$secs" -J >"$work/tcp.json" ||
-	warn "iperf3 TCP failed"
-step "iperf3 UDP -l 600 -b 200M, ${secs} s, client2 -> client1"
-ip netns exec "$c2" iperf3 -c "$dst" -u -l 600 -b 200M -t "$secs" -J >"$work/udp.json" ||
-	warn "iperf3 UDP failed"
 sleep 0.5
+
+say "== iperf3 client2 -> client1: TCP ${secs} s, then UDP -l 600 -b 200M ${secs} s; tcpdump in client1"
+ip netns exec "$c2" iperf3 -c "$dst" -t "$secs" -J >"$work/tcp.json" ||
+	warn "iperf3 TCP failed (see below)"
+ip netns exec "$c2" iperf3 -c "$dst" -u -l 600 -b 200M "${uwin[@]}" -t "$secs" \
+	-J >"$work/udp.json" || warn "iperf3 UDP failed (see below)"
+sleep 0.5
+ip netns exec "$c1" cat /proc/net/snmp >"$work/snmp" 2>/dev/null || true
 kill -INT "$tcpdump_pid" 2>/dev/null || true
 wait "$tcpdump_pid" 2>/dev/null || true
 
-# The aggregate log is buffered: stop grogso (it flushes at exit), or with
-# --keep ask it to reopen the log, which writes out what it holds.
+# The aggregate log is buffered: stop grogso (it writes out everything,
+# and stats.json, at exit), or with --keep ask it to reopen the log,
+# which writes out what it holds.
 if [ "$keep" = 1 ]; then
 	pid=$(lab_grogso_pid "$P") && kill -HUP "$pid" 2>/dev/null || true
 	sleep 0.5
@@ -129,62 +142,102 @@ else
 	lab_stop_grogso "$P"
 fi
 cp "$state/agg.json" "$work/agg.json" 2>/dev/null || : >"$work/agg.json"
+cp "$state/stats.json" "$work/stats.json" 2>/dev/null || : >"$work/stats.json"
+# the large packets as tcpdump prints them, the TCP ones (sent first) first
+{
+	tcpdump -nv -t -S -r "$work/client1.pcap" -c 2 'tcp and greater 1515' 2>/dev/null || true
+	tcpdump -nv -t -S -r "$work/client1.pcap" -c 2 'udp and greater 1515' 2>/dev/null || true
+} >"$work/big.txt"
 
-echo
-echo "=========================================================================="
-printf 'grogso demo: %s mode, %s ports, --gso=%s, %s s per run\n' "$mode" "$io" "$gso" "$secs"
-printf '%s\n' "client2 --> [eth5  gw: grogso  eth4] --> client1 (tcpdump -s 128)"
+case "$io" in
+packet) path="client2 eth0 --> eth5 [gw: grogso on AF_PACKET] eth4 --> eth0 client1" ;;
+tap) path="client2 --> eth5-brwan-twan [gw: grogso on TAP] tlan-brlan-eth4 --> client1" ;;
+vm) path="client2 eth0=TAP --> [gw: grogso] --> TAP=eth0 client1 (clients keep TSO)" ;;
+esac
 
-python3 - "$work" <<EOF
+echo "=============================================================================="
+printf '%s mode, %s ports, --gso=%s:  %s\n' "$mode" "$io" "$gso" "$path"
+
+python3 - "$work" "$gso" <<EOF
 $LAB_PY_PCAP
 $LAB_PY_AGG
 import collections, json, os, sys
 
-work = sys.argv[1]
+work, gso_opt = sys.argv[1], sys.argv[2]
 
 def iperf(name):
     try:
         with open(os.path.join(work, name)) as f:
-            return json.load(f).get("end", {})
+            j = json.load(f)
     except (OSError, ValueError):
-        return {}
+        return {}, "no output"
+    return j.get("end", {}), j.get("error", "")
 
-tcp, udp = iperf("tcp.json"), iperf("udp.json")
+def snmp_udp(field):
+    try:
+        lines = [l.split() for l in open(os.path.join(work, "snmp")) if l.startswith("Udp:")]
+        return int(lines[1][lines[0].index(field)])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+ports = {}
+try:
+    for line in open(os.path.join(work, "stats.json")):
+        try:
+            s = json.loads(line)
+            ports[s.get("port")] = s
+        except ValueError:
+            pass
+except OSError:
+    pass
+
+tcp, tcp_err = iperf("tcp.json")
+udp, udp_err = iperf("udp.json")
 print()
+print("Throughput, as iperf3 in client1 received it")
 if "sum_received" in tcp:
-    print("TCP   %6.2f Gbit/s received" % (tcp["sum_received"]["bits_per_second"] / 1e9))
+    print("  TCP  %7.2f Gbit/s" % (tcp["sum_received"]["bits_per_second"] / 1e9))
 else:
-    print("TCP   (no result)")
+    print("  TCP  failed: %s" % (tcp_err or "no result"))
 if "sum" in udp:
     s = udp["sum"]
-    rx = udp.get("sum_received", {}).get("bits_per_second")
-    if rx is None:
-        rx = s["bits_per_second"] * (1 - s.get("lost_percent", 0) / 100)
-    print("UDP   %6.1f Mbit/s received of %.1f sent, %.2f%% lost (600-byte datagrams)"
-          % (rx / 1e6, s["bits_per_second"] / 1e6, s.get("lost_percent", 0)))
+    lost = s.get("lost_percent", 0)
+    rx = s["bits_per_second"] * (1 - lost / 100)
+    line = "  UDP  %7.1f Mbit/s of %.1f sent, %.2f%% lost" % (
+        rx / 1e6, s["bits_per_second"] / 1e6, lost)
+    rcvbuf = snmp_udp("RcvbufErrors")
+    if lost > 0 and rcvbuf:
+        line += " (%d overflowed client1's socket buffer)" % rcvbuf
+    print(line)
 else:
-    print("UDP   (no result)")
+    print("  UDP  failed: %s" % (udp_err or "no result"))
 
 recs = list(read_agg(os.path.join(work, "agg.json")))
 gro = [r for r in recs if r.get("ev") == "gro"]
 gso = [r for r in recs if r.get("ev") == "gso"]
+why = {"none": "sender's TSO"}
 print()
-print("Aggregates grogso built (agg.json, two or more segments each):")
-print("  proto  aggregates  mean segs  max segs  mean bytes  most common flush")
+print("Aggregates in grogso's log    count  mean segs  max segs  mean bytes  ended by")
 for proto in ("tcp4", "udp4", "tcp6", "udp6"):
     g = [r for r in gro if r.get("proto") == proto]
     if not g:
         continue
     segs = [r["segs"] for r in g]
     fl = collections.Counter(r.get("flush", "?") for r in g).most_common(2)
-    print("  %-5s  %10d  %9.1f  %8d  %10.0f  %s" % (
+    print("  %-24s %8d  %9.1f  %8d  %10.0f  %s" % (
         proto, len(g), sum(segs) / len(segs), max(segs),
         sum(r["bytes"] for r in g) / len(g),
-        ", ".join("%s %d%%" % (k, 100 * v // len(g)) for k, v in fl)))
+        ", ".join("%s %d%%" % (why.get(k, k), 100 * v // len(g)) for k, v in fl)))
 if not gro:
     print("  none (is the aggregate log empty?  see grogso.err)")
-if gso:
-    print("  grogso segmented %d aggregates itself (gso records)" % len(gso))
+lan = ports.get("lan", {})
+if lan:
+    drops = sum(v for k, v in ports.get("lan", {}).get("drop", {}).items()
+                if k not in ("control", "local", "other-host")) + \
+            sum(v for k, v in ports.get("wan", {}).get("drop", {}).items()
+                if k not in ("control", "local", "other-host"))
+    print("  out of eth4: %d super-packets offloaded whole, %d segmented by grogso;"
+          " %d frames dropped" % (lan.get("gso_offload", 0), lan.get("gso_software", 0), drops))
 
 # The UDP flow as client1 captured it, in order: (ID, IP length).
 udp_pk = [(r[7], r[9]) for r in read_pcap(os.path.join(work, "client1.pcap"))
@@ -192,7 +245,7 @@ udp_pk = [(r[7], r[9]) for r in read_pcap(os.path.join(work, "client1.pcap"))
 ug = [r for r in gro if r.get("proto") == "udp4" and r.get("dport") == 5201]
 sw = [r for r in gso if r.get("proto") == "udp4" and r.get("dport") == 5201]
 
-def seen(a, cur):
+def seen(a, cur, by):
     """What client1 received for aggregate a, looking from index cur."""
     first, n = a["ipid_first"], a["segs"]
     if a.get("ipid_mode") == "fixed":
@@ -202,50 +255,51 @@ def seen(a, cur):
     for i in range(cur, min(len(udp_pk), cur + 20000)):
         if udp_pk[i][0] != first:
             continue
-        if udp_pk[i][1] == a["bytes"] and n > 1:
-            return "id %d, 1 x %d B (whole)" % (first, udp_pk[i][1]), i + 1
+        if udp_pk[i][1] == a["bytes"]:
+            return "none: 1 x %d B, id %d (whole)" % (udp_pk[i][1], first), i + 1
         got = []
         j = i
         while j < len(udp_pk) and len(got) < n and udp_pk[j][0] == want[len(got)]:
             got.append(udp_pk[j])
             j += 1
         sizes = sorted(set(p[1] for p in got))
-        txt = "%s, %d x %s B" % (ids(got[0][0], got[-1][0]), len(got),
-                                "/".join(str(s) for s in sizes))
+        txt = "%s, %d x %s B (%s)" % (ids(got[0][0], got[-1][0]), len(got),
+                                     "/".join(str(s) for s in sizes), by or "kernel GSO")
         if len(got) < n:
-            txt += " (%d missing)" % (n - len(got))
+            txt += ", %d missing" % (n - len(got))
         return txt, j
     return "not captured", cur
 
 print()
-print("First UDP aggregates (iperf3 -u -l 600: 628-byte datagrams, IDs +1 each):")
-print("   #  segs  bytes  IDs in              ID kept  segmented by        client1 received")
+print("First UDP aggregates (600-byte datagrams, 628 B each, IDs +1 each)")
+print("   #  segs  IDs in               ID kept  IDs after GSO, as client1 got them")
 cur = 0
 swi = 0
-for k, a in enumerate(ug[:8], 1):
-    by = "offload"
+for k, a in enumerate(ug[:6], 1):
+    by = ""
     for m in range(swi, min(len(sw), swi + 64)):
         if sw[m].get("ipid_out") == a["ipid_out"] and sw[m].get("sport") == a["sport"]:
-            by = "grogso " + ids(sw[m]["ipid_first"], sw[m]["ipid_last"])
+            by = "grogso GSO"
             swi = m + 1
             break
-    txt, cur = seen(a, cur)
-    print("  %2d  %4d  %5d  %-18s  %7d  %-18s  %s" % (
-        k, a["segs"], a["bytes"], ids(a["ipid_first"], a["ipid_last"]) + " " + a.get("ipid_mode", ""),
-        a["ipid_out"], by, txt))
+    txt, cur = seen(a, cur, by)
+    print("  %2d  %4d  %-19s  %7d  %s" % (
+        k, a["segs"], ids(a["ipid_first"], a["ipid_last"]) + " " + a.get("ipid_mode", ""),
+        a["ipid_out"], txt))
 if not ug:
-    print("  (no UDP aggregates in agg.json)")
-EOF
+    print("  (no UDP aggregates in the log)")
 
-echo
-echo "Large packets in client1 (tcpdump -nv -r client1.pcap 'greater 1515'):"
-big=$(tcpdump -nv -r "$work/client1.pcap" 'udp and greater 1515' 2>/dev/null | head -n 6 || true)
-bigt=$(tcpdump -nv -r "$work/client1.pcap" 'tcp and greater 1515' 2>/dev/null | head -n 4 || true)
-if [ -z "$big$bigt" ]; then
-	echo "  none: the aggregates were segmented before client1 (software GSO), so it"
-	echo "  got 628-byte datagrams and MSS-sized TCP segments, IDs as in the table."
-else
-	printf '%s\n' "$big" "$bigt" | sed '/^$/d; s/^/  /' | cut -c1-100
-	echo "  (one IP header, the first datagram's ID; 'bad cksum' is expected:"
-	echo "   offloaded aggregates carry the pseudo-header sum only)"
-fi
+big = [l.rstrip() for l in open(os.path.join(work, "big.txt")) if l.strip()]
+print()
+if big:
+    print("Large packets in client1 (tcpdump -nv -r client1.pcap 'greater 1515'):")
+    for l in big:
+        l = "  " + l.strip() if l.startswith("IP") else "      " + l.strip()
+        print(l if len(l) <= 92 else l[:89] + "...")
+    if gso_opt != "software":
+        print("One IP header each, with the ID of the first segment.  lab/demo.sh --gso software:")
+        print("grogso segments them itself and client1 gets the original datagrams and IDs back.")
+else:
+    print("No large packets in client1: grogso segmented every aggregate itself, so client1")
+    print("got 628-byte datagrams and MSS-sized TCP segments, with the IDs shown above.")
+EOF

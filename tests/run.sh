@@ -23,7 +23,7 @@ packages=(
 	build-essential autoconf automake libtool pkg-config
 	libev-dev libmnl-dev libpcap-dev libcmocka-dev
 	python3 python3-scapy tshark mandoc
-	iproute2 iperf3 tcpdump ethtool socat
+	iproute2 iputils-ping iperf3 tcpdump ethtool
 	clang libclang-rt-14-dev
 )
 

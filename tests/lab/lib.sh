@@ -49,7 +49,7 @@ lab_require() {
 
 	[ "$(id -u)" = 0 ] || skip "needs root"
 	[ -n "${GROGSO:-}" ] && [ -x "$GROGSO" ] || skip "GROGSO is not set to a built grogso"
-	for t in ip ethtool tcpdump iperf3 python3 sha256sum; do
+	for t in ip ping ethtool tcpdump iperf3 python3 sha256sum; do
 		command -v "$t" >/dev/null || skip "$t not installed"
 	done
 	ip netns add "${LAB_PREFIX}probe" 2>/dev/null || skip "ip netns does not work here"
