@@ -3,80 +3,117 @@
 #
 # lab/bench.sh: throughput and CPU of TCP and UDP from client2 to client1
 # (WAN -> LAN) through
-#   kernel-nogro   the kernel forwarding, GRO off on eth5
-#   kernel-gro     the kernel forwarding, GRO (+ UDP forwarding GRO) on eth5
+#   kernel-nogro   the kernel of gw routing, GRO off on eth5
+#   kernel-gro     the kernel of gw routing, GRO (+ UDP forwarding GRO) on eth5
 #   fwd            grogso --gro=off --gso=software (a plain forwarder)
 #   gro-sw         grogso, GRO and software GSO
 #   gro-offload    grogso, GRO and offload to the kernel
-# the grogso rows with AF_PACKET and with TAP ports.  N runs each, medians.
-# CPU: grogso's utime+stime (/proc/PID/stat), and for every row the
-# softirq time of the whole machine (/proc/stat), in seconds per GB
-# delivered.  Writes bench.csv, bench.txt and, with gnuplot, bench.png.
+#   bridge         grogso in bridge mode, GRO and offload (what routing
+#                  costs is gro-offload against this row)
+# the grogso rows with AF_PACKET and with TAP ports.  Every lab is built
+# by lab/up.sh (the same wiring, steering and sender settings; only --io,
+# --mode and grogso's flags differ) and all of them are up at once; the
+# runs go round-robin (every row once, then every row again, ...), so a
+# load that comes and goes on the machine hits every row alike.  Medians
+# of N runs.  CPU: grogso's utime+stime (/proc/PID/stat), and for every
+# row the softirq time of the whole machine (/proc/stat), in seconds per
+# GB delivered.  Writes bench.csv, bench.txt and, with gnuplot, bench.png.
 #
 # Run as root:  lab/bench.sh [--runs N] [--time S] [--udp-len B]
-#                            [--io "packet tap"] [--only kernel|grogso]
-#                            [--out DIR]
+#                            [--io "packet tap"] [--configs "..."] [--out DIR]
 set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
 
+all_configs="kernel-nogro kernel-gro fwd gro-sw gro-offload bridge"
+
 usage() {
-	cat <<EOF
+	cat <<USAGE
 usage: lab/bench.sh [--runs N] [--time S] [--udp-len B] [--io "packet tap"]
-                    [--only kernel|grogso] [--out DIR]
+                    [--configs "ROW..."] [--out DIR]
 
   --runs     runs per measurement, the median is reported [3]
   --time     seconds per iperf3 run [5]
   --udp-len  UDP payload (iperf3 -u -b 0 -l B) [1400]
   --io       grogso port kinds to measure [packet tap]
-  --only     only the kernel rows or only the grogso rows
+  --configs  rows to measure [$all_configs]
   --out      where bench.csv, bench.txt and bench.png go [./bench-out]
-EOF
+USAGE
 }
 
-runs=3 secs=5 ulen=1400 ios="packet tap" only= out=bench-out
+runs=3 secs=5 ulen=1400 ios="packet tap" out=bench-out configs=$all_configs
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--runs) runs=${2:?}; shift ;;
 	--time) secs=${2:?}; shift ;;
 	--udp-len) ulen=${2:?}; shift ;;
 	--io) ios=${2:?}; shift ;;
-	--only) only=${2:?}; shift ;;
+	--configs) configs=${2:?}; shift ;;
 	--out) out=${2:?}; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
 	shift
 done
+for c in $configs; do
+	case " $all_configs " in *" $c "*) ;; *) die "--configs: unknown row '$c'" ;; esac
+done
+for io in $ios; do
+	case $io in packet | tap) ;; *) die "--io: packet or tap, not '$io'" ;; esac
+done
 
 lab_need_root
 lab_install "${LAB_RUN_PKGS[@]}"
-[ "$only" = kernel ] || { grogso=$(lab_grogso) || exit 1; }
+grogso=$(lab_grogso) || exit 1
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 csv=$out/bench.csv
 echo "config,io,proto,run,gbps,bytes,grogso_cpu_s,softirq_s" >"$csv"
-
 hz=$(getconf CLK_TCK)
-P=   # the namespace prefix of the lab being measured
-kind=none
-srv=
 
-teardown() {
-	if [ -n "$srv" ]; then
-		kill "$srv" 2>/dev/null || true
-		wait "$srv" 2>/dev/null || true
-		srv=
-	fi
-	case "$kind" in
-	kernel) kfwd_down "$P" ;;
-	grogso) "$LAB_DIR/down.sh" --prefix "$P" >/dev/null 2>&1 || true ;;
+# The rows, "CONFIG IO", each with a lab of its own and an iperf3 server.
+rows=()
+for c in $configs; do
+	case $c in
+	kernel-*) rows+=("$c kernel") ;;
+	*) for io in $ios; do rows+=("$c $io"); done ;;
 	esac
-	kind=none
+done
+declare -A pfx srv
+cleanup() {
+	local k
+	for k in "${!pfx[@]}"; do
+		[ -n "${srv[$k]:-}" ] && kill "${srv[$k]}" 2>/dev/null
+		"$LAB_DIR/down.sh" --prefix "${pfx[$k]}" >/dev/null 2>&1
+	done
+	return 0
 }
-trap 'teardown' EXIT
+trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+n=0
+for row in "${rows[@]}"; do
+	read -r c io <<<"$row"
+	n=$((n + 1))
+	pfx[$row]=bn$$-$n-
+	g=()
+	case $c in
+	kernel-nogro) a=(--io kernel --kernel-gro off) ;;
+	kernel-gro) a=(--io kernel --kernel-gro on) ;;
+	fwd) a=(--io "$io" --gso software) g=(--gro=off) ;;
+	gro-sw) a=(--io "$io" --gso software) ;;
+	gro-offload) a=(--io "$io" --gso offload) ;;
+	bridge) a=(--io "$io" --mode bridge --gso offload) ;;
+	esac
+	step "$c, $io: lab/up.sh ${a[*]}${g[*]:+ -- ${g[*]}}"
+	"$LAB_DIR/up.sh" --prefix "${pfx[$row]}" --grogso "$grogso" "${a[@]}" \
+		-- "${g[@]}" || die "lab/up.sh failed for $c $io"
+	lab_wait_ping "${pfx[$row]}" 198.18.1.2 || die "$c $io: client1 unreachable"
+	ip netns exec "${pfx[$row]}client1" iperf3 -s >/dev/null 2>&1 &
+	srv[$row]=$!
+done
+sleep 0.5
 
 softirq_ticks() { awk '$1 == "cpu" { print $8; exit }' /proc/stat; }
 proc_ticks() {  # utime + stime of PID, 0 when there is none
@@ -87,23 +124,13 @@ proc_ticks() {  # utime + stime of PID, 0 when there is none
 	fi
 }
 
-start_server() {
-	ip netns exec "${P}client1" iperf3 -s >/dev/null 2>&1 &
-	srv=$!
-	for _ in $(seq 50); do
-		ip netns exec "${P}client1" ss -ltn 2>/dev/null | grep -q ':5201 ' && return 0
-		sleep 0.1
-	done
-	die "iperf3 server did not start"
-}
-
-# measure CONFIG IO: all runs of TCP and UDP on the lab that is up.
-measure() {
-	local config=$1 io=$2 proto r pid s0 s1 p0 p1 json line
-	pid=
-	[ "$kind" = grogso ] && pid=$(lab_grogso_pid "$P")
-	for proto in tcp udp; do
-		for r in $(seq "$runs"); do
+step "$runs x $secs s per row and protocol, round-robin"
+for r in $(seq "$runs"); do
+	for row in "${rows[@]}"; do
+		read -r c io <<<"$row"
+		P=${pfx[$row]}
+		pid=$(lab_grogso_pid "$P" || true)
+		for proto in tcp udp; do
 			json=$(mktemp)
 			s0=$(softirq_ticks) p0=$(proc_ticks "$pid")
 			if [ "$proto" = tcp ]; then
@@ -113,7 +140,7 @@ measure() {
 					-t "$secs" -J >"$json" || true
 			fi
 			s1=$(softirq_ticks) p1=$(proc_ticks "$pid")
-			line=$(python3 - "$json" <<'EOF'
+			line=$(python3 - "$json" <<'PY'
 import json, sys
 try:
     e = json.load(open(sys.argv[1]))["end"]
@@ -121,49 +148,16 @@ try:
     print("%.4f,%d" % (r["bits_per_second"] / 1e9, r["bytes"]))
 except Exception:
     print("0,0")
-EOF
+PY
 )
 			rm -f "$json"
-			echo "$config,$io,$proto,$r,$line,$(awk -v a="$p0" -v b="$p1" -v hz="$hz" \
+			echo "$c,$io,$proto,$r,$line,$(awk -v a="$p0" -v b="$p1" -v hz="$hz" \
 				'BEGIN { print (b - a) / hz }'),$(awk -v a="$s0" -v b="$s1" -v hz="$hz" \
 				'BEGIN { print (b - a) / hz }')" >>"$csv"
-			printf '  %-12s %-6s %-3s run %d: %s Gbit/s\n' "$config" "$io" "$proto" "$r" "${line%%,*}"
+			printf '  run %d  %-12s %-6s %-3s %s Gbit/s\n' "$r" "$c" "$io" "$proto" "${line%%,*}"
 		done
 	done
-}
-
-n=0
-if [ "$only" != grogso ]; then
-	for config in kernel-nogro kernel-gro; do
-		n=$((n + 1)) P=bk$$n kind=kernel
-		step "$config"
-		kfwd_up "$P" || die "kernel-forwarding lab failed"
-		[ "$config" = kernel-gro ] && kfwd_gro "$P" on
-		lab_wait_ping "$P" 198.18.1.2 || die "no path through the kernel"
-		start_server
-		measure "$config" kernel
-		teardown
-	done
-fi
-if [ "$only" != kernel ]; then
-	for io in $ios; do
-		for config in fwd gro-sw gro-offload; do
-			n=$((n + 1)) P=bg$$n kind=grogso
-			case "$config" in
-			fwd) gso=software extra=(--gro=off) ;;
-			gro-sw) gso=software extra=() ;;
-			gro-offload) gso=offload extra=() ;;
-			esac
-			step "$config, $io ports"
-			"$LAB_DIR/up.sh" --prefix "$P" --io "$io" --gso "$gso" \
-				--grogso "$grogso" -- "${extra[@]}" || die "lab/up.sh failed"
-			lab_wait_ping "$P" 198.18.1.2 || die "no path through grogso"
-			start_server
-			measure "$config" "$io"
-			teardown
-		done
-	done
-fi
+done
 
 # ---- the table ----
 python3 - "$csv" "$hz" >"$out/bench.txt" <<'EOF'
@@ -206,6 +200,18 @@ print()
 print("cpu s/GB: grogso's user+system time; for the kernel rows, softirq time.")
 print("sirq s/GB: softirq time of the whole machine (all namespaces) in the same run.")
 print("x kgro: throughput relative to kernel-gro (the kernel forwarding with GRO on eth5).")
+ios = [io for c, io in keys if c == "gro-offload"]
+for io in ios:
+    for p in ("tcp", "udp"):
+        off = med("gro-offload", io, p, "gbps")
+        parts = []
+        for other, what in (("kernel-gro", "kernel-gro"), ("fwd", "fwd"), ("bridge", "bridge")):
+            oio = "kernel" if other.startswith("kernel") else io
+            o = med(other, oio, p, "gbps")
+            if o:
+                parts.append("%.2f x %s" % (off / o, what))
+        if parts:
+            print("gro-offload %s %s: %s" % (io, p.upper(), ", ".join(parts)))
 EOF
 cat "$out/bench.txt"
 

@@ -64,7 +64,7 @@ cleanup() {
 		wait "$pid" 2>/dev/null || true
 	done
 	[ "$up" = 1 ] && "$LAB_DIR/down.sh" --prefix "$P" >/dev/null 2>&1
-	[ "$kup" = 1 ] && kfwd_down "$K"
+	[ "$kup" = 1 ] && "$LAB_DIR/down.sh" --prefix "$K" >/dev/null 2>&1
 	if [ "$keep" = 1 ]; then say "captures in $work"; else rm -rf "$work"; fi
 	exit "$rc"
 }
@@ -153,8 +153,8 @@ fi
 if [ "$only" != grogso ]; then
 	step "kernel: ip_forward, eth5 gro + rx-udp-gro-forwarding, gro_flush_timeout ${HOLD_US} us"
 	kup=1
-	kfwd_up "$K" || die "could not build the kernel-forwarding lab"
-	kfwd_gro "$K" on
+	"$LAB_DIR/up.sh" --prefix "$K" --io kernel --kernel-gro on >/dev/null ||
+		die "could not build the kernel-forwarding lab"
 	ip netns exec "${K}gw" sh -c "echo $((HOLD_US * 1000)) >/sys/class/net/eth5/gro_flush_timeout;
 		echo 1 >/sys/class/net/eth5/napi_defer_hard_irqs"
 	# Segment on the way out, so client1 shows what kernel GSO gave back.
@@ -164,7 +164,7 @@ if [ "$only" != grogso ]; then
 	capture "${K}client1" eth0 "$work/k-client1.pcap"
 	send "$K"
 	stop_captures
-	kfwd_down "$K"
+	"$LAB_DIR/down.sh" --prefix "$K" >/dev/null 2>&1 || true
 	kup=0
 fi
 

@@ -3,9 +3,9 @@
 # lab/lib.sh: helpers shared by lab/demo.sh, lab/bench.sh and lab/ipid.sh.
 # Sourced, not run.  lab/up.sh and lab/down.sh build and remove the lab
 # with grogso in it; this file adds what the three scripts need around
-# them: packages, finding or building grogso, a kernel-forwarding gateway
-# to compare with, and small Python readers for pcap files and the
-# aggregate log.
+# them: packages, finding or building grogso, and small Python readers
+# for pcap files and the aggregate log.  (lab/up.sh --io kernel builds the
+# kernel-forwarding lab the scripts compare with.)
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_TOP=$(cd "$LAB_DIR/.." && pwd)
@@ -52,16 +52,19 @@ lab_grogso() {
 	fi
 	if [ -x "$LAB_TOP/grogso" ]; then printf '%s\n' "$LAB_TOP/grogso"; return 0; fi
 	if [ -x "$b/grogso" ]; then printf '%s\n' "$b/grogso"; return 0; fi
+	local log=$LAB_TOP/build/lab-build.log
+	mkdir -p "$LAB_TOP/build"
+	say "building grogso (log: $log)" >&2
 	(
 		cd "$LAB_TOP" || exit 1
-		[ -x configure ] || autoreconf -fi >&2 || exit 1
+		[ -x configure ] || autoreconf -fi || exit 1
 		if [ -f config.status ]; then
-			make -j"$(nproc)" grogso >&2 || exit 1
+			make -j"$(nproc)" grogso || exit 1
 		else
 			mkdir -p "$b" && cd "$b" &&
-			"$LAB_TOP/configure" -q >&2 && make -j"$(nproc)" grogso >&2 || exit 1
+			"$LAB_TOP/configure" -q && make -j"$(nproc)" grogso || exit 1
 		fi
-	) || die "building grogso failed"
+	) >"$log" 2>&1 || { tail -n 20 "$log" >&2; die "building grogso failed (see $log)"; }
 	if [ -x "$LAB_TOP/grogso" ]; then printf '%s\n' "$LAB_TOP/grogso"
 	else printf '%s\n' "$b/grogso"; fi
 }
@@ -98,59 +101,6 @@ lab_wait_ping() {
 		ip netns exec "${1}client2" $ping -c 1 -W 1 "$2" >/dev/null 2>&1 && return 0
 	done
 	return 1
-}
-
-# ---- a gateway where the kernel forwards (the comparison) ----
-#
-# kfwd_up P: namespaces ${P}client1, ${P}gw, ${P}client2 wired as lab/up.sh
-# wires them in route mode, but the kernel routes: the gateway addresses
-# are on gw's eth4 (LAN) and eth5 (WAN) and ip_forward is on.  Clients
-# send with TSO/GSO/USO off, as in the grogso lab.  kfwd_gro P on|off sets
-# kernel GRO (and UDP forwarding GRO) on eth5, the ingress interface.
-kfwd_up() {
-	local p=$1 n
-	for n in client1 gw client2; do
-		ip netns add "$p$n" || return 1
-		ip -n "$p$n" link set lo up
-	done
-	ip link add eth0 netns "${p}client1" type veth peer name eth4 netns "${p}gw" || return 1
-	ip link add eth0 netns "${p}client2" type veth peer name eth5 netns "${p}gw" || return 1
-	ip -n "${p}client1" addr add 198.18.1.2/24 dev eth0
-	ip -n "${p}client1" addr add 2001:db8:1::2/64 dev eth0 nodad
-	ip -n "${p}client2" addr add 198.19.1.2/24 dev eth0
-	ip -n "${p}client2" addr add 2001:db8:2::2/64 dev eth0 nodad
-	ip -n "${p}gw" addr add 198.18.1.1/24 dev eth4
-	ip -n "${p}gw" addr add 2001:db8:1::1/64 dev eth4 nodad
-	ip -n "${p}gw" addr add 198.19.1.1/24 dev eth5
-	ip -n "${p}gw" addr add 2001:db8:2::1/64 dev eth5 nodad
-	for n in client1 client2; do
-		ip -n "$p$n" link set eth0 up
-		ip netns exec "$p$n" ethtool -K eth0 tso off gso off tx-udp-segmentation off >/dev/null 2>&1
-	done
-	ip -n "${p}gw" link set eth4 up
-	ip -n "${p}gw" link set eth5 up
-	ip -n "${p}client1" route add default via 198.18.1.1
-	ip -n "${p}client1" -6 route add default via 2001:db8:1::1
-	ip -n "${p}client2" route add default via 198.19.1.1
-	ip -n "${p}client2" -6 route add default via 2001:db8:2::1
-	ip netns exec "${p}gw" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-	kfwd_gro "$p" off
-}
-
-kfwd_gro() {
-	if [ "$2" = on ]; then
-		ip netns exec "${1}gw" ethtool -K eth5 gro on rx-udp-gro-forwarding on >/dev/null
-	else
-		ip netns exec "${1}gw" ethtool -K eth5 gro off rx-udp-gro-forwarding off rx-gro-list off >/dev/null 2>&1
-	fi
-}
-
-kfwd_down() {
-	local n
-	for n in client1 gw client2; do
-		ip netns del "${1}$n" 2>/dev/null
-	done
-	return 0
 }
 
 # ---- Python helpers, pasted into the scripts' python3 programs ----
