@@ -46,6 +46,7 @@ enum opt_id {
 	OPT_LAN,
 	OPT_WAN,
 	OPT_TAP_OFFLOAD,
+	OPT_PACKET_RING,
 	OPT_KERNEL_GRO,
 	OPT_BUFFERS,
 	OPT_QUEUE_LEN,
@@ -107,6 +108,8 @@ static const struct opt_desc opts[] = {
 	  "WAN port, as --lan [required]" },
 	{ "tap-offload", required_argument, OPT_TAP_OFFLOAD, "on|off",
 	  "negotiate TSO/USO on TAP ports [on]" },
+	{ "packet-ring", required_argument, OPT_PACKET_RING, "on|off",
+	  "receive packet ports through a mapped ring, off = recvmmsg [on]" },
 	{ "kernel-gro", required_argument, OPT_KERNEL_GRO, "warn|off",
 	  "kernel GRO on a packet port: warn, or turn it off [warn]" },
 	{ "buffers", required_argument, OPT_BUFFERS, "N",
@@ -391,6 +394,7 @@ static void config_defaults(struct config *c)
 	c->batch_gap_us = 100;
 	c->mode = CONFIG_MODE_ROUTE;
 	c->tap_offload = 1;
+	c->packet_ring = 1;
 	c->kernel_gro = CONFIG_KGRO_WARN;
 	c->queue_len = 256;
 }
@@ -486,6 +490,9 @@ static int parse_one(struct config *c, int id, const char *arg)
 		break;
 	case OPT_TAP_OFFLOAD:
 		err = parse_word(id, arg, on_off, "on or off", &c->tap_offload);
+		break;
+	case OPT_PACKET_RING:
+		err = parse_word(id, arg, on_off, "on or off", &c->packet_ring);
 		break;
 	case OPT_KERNEL_GRO:
 		err = parse_word(id, arg, kgro, "warn or off", &w);

@@ -241,6 +241,7 @@ static void ingress(struct loop *L, struct lport *lp, struct pkt *p)
 		return;
 	}
 	s->rx_pkts += wire_segs(p);
+	s->rx_gso += wire_segs(p) > 1;
 	if (lp->gro) {
 		gro_receive(lp->gro, p, L->now_ns);
 	} else {

@@ -1,9 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * port_packet: an AF_PACKET SOCK_RAW socket bound to one interface, with
- * PACKET_VNET_HDR (10-byte header), read with recvmmsg and written with
- * sendmmsg.  Super-packets are always accepted: the kernel segments them
- * itself when the device cannot (validate_xmit_skb).
+ * PACKET_VNET_HDR (10-byte header), written with sendmmsg.  Super-packets
+ * are always accepted: the kernel segments them itself when the device
+ * cannot (validate_xmit_skb).
+ *
+ * Receive goes through a TPACKET_V2 ring mapped into our memory
+ * (--packet-ring=on, the default) or recvmmsg.  With the ring the kernel
+ * copies each frame into a slot in softirq context, on whichever CPU
+ * receives it, and a busy port is read with no system call at all: the
+ * copy and the per-skb work of recvmmsg leave grogso's CPU.  TPACKET_V2
+ * rather than V3: V3 hands over whole blocks, on a timer in milliseconds
+ * when traffic is light, which would hold a lone ACK or ping that long;
+ * V2 wakes the reader per frame.  A frame larger than a slot (a
+ * super-packet from a peer with TSO, or from kernel GRO) is cut in the
+ * slot, flagged TP_STATUS_COPY, and queued whole on the socket as well
+ * (PACKET_COPY_THRESH), from where we read it with recv.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,6 +23,7 @@
 #include <linux/if_packet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,6 +33,13 @@
 
 #define PACKET_SOCKBUF (32 << 20)       /* a few ms of 10 Gbit/s in either direction */
 #define PACKET_GSO_MAX_DEFAULT 65536    /* GSO_LEGACY_MAX_SIZE when not reported */
+#define RING_BYTES (32u << 20)          /* as much as PACKET_SOCKBUF holds */
+#define RING_BLOCK (1u << 20)           /* one physically contiguous run of pages */
+#define RING_SLOT_MIN 2048u
+/* tpacket2_hdr + sockaddr_ll, aligned, + the vnet header: 90 bytes before
+ * the network header on this kernel (tpacket_rcv's netoff); with margin */
+#define RING_SLOT_HEAD 128u
+#define RING_VLAN_ETH 18u               /* Ethernet header with one VLAN tag */
 
 /* The receive offloads that hide segments (and the fixed-ID bit). */
 static const char *const kgro_names[3] = {
@@ -74,6 +94,51 @@ static void kernel_gro_check(struct port *pt, const struct config *c)
 	pt->u.packet.kgro_changed = 1;
 	log_info("%s: %s: kernel GRO turned off until exit", pt->name,
 		 pt->ifname);
+}
+
+
+/*
+ * Map a TPACKET_V2 receive ring whose slots hold a frame of the link's
+ * MTU.  Must run before bind, after PACKET_VNET_HDR (the kernel refuses
+ * to change the header size once a ring exists).  Returns 0 or a negative
+ * errno; on error the socket is left without a ring.
+ */
+static int ring_setup(struct port *pt, unsigned int mtu)
+{
+	struct tpacket_req req;
+	uint32_t slot = RING_SLOT_MIN;
+	int v = TPACKET_V2, one = 1;
+	void *m;
+
+	while (slot < RING_SLOT_HEAD + RING_VLAN_ETH + mtu)
+		slot <<= 1;
+	if (slot > RING_BLOCK)
+		return -EMSGSIZE;
+	memset(&req, 0, sizeof(req));
+	req.tp_block_size = RING_BLOCK;
+	req.tp_block_nr = RING_BYTES / RING_BLOCK;
+	req.tp_frame_size = slot;
+	req.tp_frame_nr = req.tp_block_nr * (RING_BLOCK / slot);
+	if (setsockopt(pt->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) ||
+	    setsockopt(pt->fd, SOL_PACKET, PACKET_COPY_THRESH, &one,
+		       sizeof(one)) ||
+	    setsockopt(pt->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)))
+		return -errno;
+	m = mmap(NULL, (size_t)req.tp_block_size * req.tp_block_nr,
+		 PROT_READ | PROT_WRITE, MAP_SHARED, pt->fd, 0);
+	if (m == MAP_FAILED) {
+		int err = -errno;
+
+		memset(&req, 0, sizeof(req));
+		setsockopt(pt->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req));
+		return err;
+	}
+	pt->u.packet.ring = m;
+	pt->u.packet.ring_len = (size_t)req.tp_block_size * req.tp_block_nr;
+	pt->u.packet.frame_size = slot;
+	pt->u.packet.frame_nr = req.tp_frame_nr;
+	pt->u.packet.head = 0;
+	return 0;
 }
 
 static int packet_open(struct port *pt, const struct config *c)
@@ -131,6 +196,13 @@ static int packet_open(struct port *pt, const struct config *c)
 	}
 	set_bufsize(fd, SO_RCVBUFFORCE, SO_RCVBUF, "the receive buffer", pt);
 	set_bufsize(fd, SO_SNDBUFFORCE, SO_SNDBUF, "the send buffer", pt);
+	if (c->packet_ring) {
+		err = ring_setup(pt, l.mtu);
+		if (err)
+			log_warn("%s: %s: no receive ring (%s): reading with "
+				 "recvmmsg", pt->name, pt->ifname,
+				 strerror(-err));
+	}
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_ALL);
@@ -153,9 +225,10 @@ static int packet_open(struct port *pt, const struct config *c)
 				 pt->ifname, strerror(errno));
 	}
 	kernel_gro_check(pt, c);
-	log_info("%s: packet:%s ifindex %d MTU %u gso_max_size %u carrier %s",
-		 pt->name, pt->ifname, l.ifindex, l.mtu, pt->caps.gso_max_size,
-		 l.carrier ? "on" : "off");
+	log_info("%s: packet:%s ifindex %d MTU %u gso_max_size %u carrier %s, "
+		 "receive: %s", pt->name, pt->ifname, l.ifindex, l.mtu,
+		 pt->caps.gso_max_size, l.carrier ? "on" : "off",
+		 pt->u.packet.ring ? "ring" : "recvmmsg");
 	return 0;
 }
 
@@ -169,6 +242,90 @@ static int packet_discard(struct port *pt)
 	return 1;
 }
 
+/* The kernel flags a slot TP_STATUS_LOSING while it has dropped frames
+ * for want of a free slot: collect its count (reading resets it). */
+static void ring_count_losses(struct port *pt)
+{
+	struct tpacket_stats st;
+	socklen_t len = sizeof(st);
+
+	if (getsockopt(pt->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len))
+		return;
+	pt->stats->rx_pkts += st.tp_drops;
+	pt->stats->drop[DROP_RING_FULL] += st.tp_drops;
+}
+
+/* Read the frame the kernel queued whole beside a TP_STATUS_COPY slot. */
+static int ring_read_copy(struct port *pt, struct pkt *p)
+{
+	ssize_t len;
+
+	len = recv(pt->fd, p->data - VNET_HDR_LEN_LEGACY,
+		   VNET_HDR_LEN_LEGACY + PKT_DATA_MAX, MSG_DONTWAIT | MSG_TRUNC);
+	if (len < VNET_HDR_LEN_LEGACY) {
+		pt->stats->drop[DROP_VNET_SHORT]++;
+		return -1;
+	}
+	if ((size_t)len > VNET_HDR_LEN_LEGACY + PKT_DATA_MAX) {
+		pt->stats->drop[DROP_IP_LEN]++;
+		return -1;
+	}
+	p->len = (uint32_t)len - VNET_HDR_LEN_LEGACY;
+	return 0;
+}
+
+static int ring_rx(struct port *pt, struct pkt **pkts, unsigned int max)
+{
+	unsigned int out = 0;
+	struct tpacket2_hdr *h;
+	struct pkt *p;
+	uint32_t st;
+
+	while (out < max) {
+		h = (struct tpacket2_hdr *)(pt->u.packet.ring +
+			(size_t)pt->u.packet.head * pt->u.packet.frame_size);
+		/* the slot's contents are ours once we see its status */
+		st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+		if (!(st & TP_STATUS_USER))
+			break;
+		if (st & TP_STATUS_LOSING)
+			ring_count_losses(pt);
+		p = pkt_alloc(pt->pool);
+		if (!p) {
+			pt->stats->rx_pkts++;
+			pt->stats->drop[DROP_NO_BUFFER]++;
+			if (st & TP_STATUS_COPY)
+				recv(pt->fd, NULL, 0, MSG_DONTWAIT | MSG_TRUNC);
+		} else if (st & TP_STATUS_COPY) {
+			if (ring_read_copy(pt, p)) {
+				pt->stats->rx_pkts++;
+				pkt_free(pt->pool, p);
+			} else {
+				pkts[out++] = p;
+			}
+		} else if (h->tp_snaplen < h->tp_len ||
+			   h->tp_mac < VNET_HDR_LEN_LEGACY ||
+			   h->tp_snaplen > PKT_DATA_MAX) {
+			/* cut to the slot and not queued whole: the
+			 * socket's receive buffer was full */
+			pt->stats->rx_pkts++;
+			pt->stats->drop[DROP_IP_LEN]++;
+			pkt_free(pt->pool, p);
+		} else {
+			memcpy(p->data - VNET_HDR_LEN_LEGACY,
+			       (uint8_t *)h + h->tp_mac - VNET_HDR_LEN_LEGACY,
+			       VNET_HDR_LEN_LEGACY + h->tp_snaplen);
+			p->len = h->tp_snaplen;
+			pkts[out++] = p;
+		}
+		__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL,
+				 __ATOMIC_RELEASE);
+		if (++pt->u.packet.head == pt->u.packet.frame_nr)
+			pt->u.packet.head = 0;
+	}
+	return (int)out;
+}
+
 static int packet_rx(struct port *pt, struct pkt **pkts, unsigned int max)
 {
 	struct mmsghdr *m = pt->u.packet.rx_msgs;
@@ -179,6 +336,8 @@ static int packet_rx(struct port *pt, struct pkt **pkts, unsigned int max)
 
 	if (max > pt->batch)
 		max = pt->batch;
+	if (pt->u.packet.ring)
+		return ring_rx(pt, pkts, max);
 	for (n = 0; n < max; n++) {
 		if (!rx[n])
 			rx[n] = pkt_alloc(pt->pool);
@@ -269,6 +428,9 @@ static void packet_close(struct port *pt)
 	free(pt->u.packet.rx_iovs);
 	free(pt->u.packet.rx);
 	free(pt->u.packet.tx_msgs);
+	if (pt->u.packet.ring)
+		munmap(pt->u.packet.ring, pt->u.packet.ring_len);
+	pt->u.packet.ring = NULL;
 	if (pt->fd >= 0)
 		close(pt->fd);
 }

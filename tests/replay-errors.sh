@@ -117,6 +117,7 @@ expect "^grogso: --lan: 'tpa:eth4': expected packet:IF, tap:NAME or IF" --lan=tp
 expect "^grogso: --lan: 'a234567890123456': expected" --lan=a234567890123456
 expect "^grogso: --wan: 'tap:': expected" --wan=tap:
 expect "^grogso: --tap-offload: 'yes': expected on or off" --tap-offload=yes
+expect "^grogso: --packet-ring: 'mmap': expected on or off" --packet-ring=mmap
 expect "^grogso: --kernel-gro: 'on': expected warn or off" --kernel-gro=on
 expect "^grogso: --buffers: '8': expected a number from 16" --buffers=8
 expect "^grogso: --queue-len: '99999999999': expected" --queue-len=99999999999

@@ -73,6 +73,7 @@ struct config {
 	enum config_mode mode;
 	const char *lan, *wan;          /* port specs */
 	int tap_offload;
+	int packet_ring;                /* packet ports: PACKET_RX_RING, else recvmmsg */
 	enum config_kernel_gro kernel_gro;
 	uint32_t buffers;               /* packet pool size */
 	uint32_t queue_len;             /* per-port tx queue */

@@ -118,6 +118,11 @@ struct port {
 			struct iovec *rx_iovs;
 			struct pkt **rx;        /* buffers the next recvmmsg fills */
 			struct mmsghdr *tx_msgs;
+			uint8_t *ring;          /* PACKET_RX_RING, or NULL: recvmmsg */
+			size_t ring_len;
+			uint32_t frame_size;    /* bytes per ring slot */
+			uint32_t frame_nr;      /* slots */
+			uint32_t head;          /* next slot to read */
 			int kgro_saved[3];      /* --kernel-gro=off: restore at close */
 			int kgro_changed;
 		} packet;

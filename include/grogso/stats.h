@@ -37,6 +37,7 @@
 	X(VNET_PROTO, "vnet-proto")     /* gso_type vs IP version / L4 */ \
 	X(VNET_GSO_BAD, "vnet-gso-malformed") /* GSO on a fragment, options, ... */ \
 	X(NO_BUFFER, "no-buffer")       /* packet pool empty */          \
+	X(RING_FULL, "ring-full")       /* the kernel found the rx ring full */ \
 	X(QUEUE_FULL, "queue-full")     /* egress queue full */          \
 	X(LINK_DOWN, "link-down")                                       \
 	X(MTU, "mtu")                   /* non-GSO frame over the egress MTU */ \
@@ -110,6 +111,7 @@ enum flush_reason { FLUSH_NONE = 0, STATS_FLUSH_LIST(STATS_ENUM_FLUSH) FLUSH__MA
 
 struct stats_port {
 	uint64_t rx_pkts, rx_bytes;
+	uint64_t rx_gso;                /* super-packets received (a peer's TSO/USO) */
 	uint64_t tx_pkts, tx_bytes;
 	uint64_t aggs;                  /* aggregates of two or more segments */
 	uint64_t agg_segs;              /* segments inside those aggregates */

@@ -93,6 +93,7 @@ static void test_defaults_are_the_documented_ones(void **state)
 	assert_string_equal(cfg.lan, "packet:eth4");
 	assert_string_equal(cfg.wan, "packet:eth5");
 	assert_int_equal(cfg.tap_offload, 1);
+	assert_int_equal(cfg.packet_ring, 1);
 	assert_int_equal(cfg.kernel_gro, CONFIG_KGRO_WARN);
 	assert_int_equal(cfg.queue_len, 256);
 	assert_int_equal(cfg.buffers, 2 * (4096 + 256 + 64) + 64);
@@ -227,7 +228,8 @@ static void test_word_options_take_their_words(void **state)
 			       "--gso=software", "--gso-ipid=linux",
 			       "--gso-fixed-id=software", "--log-format=json",
 			       "--checksum=strict", "--tap-offload=off",
-			       "--kernel-gro=off", "-v", "--verbose"), 0);
+			       "--packet-ring=off", "--kernel-gro=off", "-v",
+			       "--verbose"), 0);
 	assert_int_equal(cfg.gro_on, 0);
 	assert_int_equal(cfg.gro.udp_fixed_merge, 0);
 	assert_int_equal(cfg.gso, CONFIG_GSO_SOFTWARE);
@@ -237,6 +239,7 @@ static void test_word_options_take_their_words(void **state)
 	assert_int_equal(cfg.checksum_strict, 1);
 	assert_int_equal(cfg.gro.accept_partial, 0);
 	assert_int_equal(cfg.tap_offload, 0);
+	assert_int_equal(cfg.packet_ring, 0);
 	assert_int_equal(cfg.kernel_gro, CONFIG_KGRO_OFF);
 	assert_int_equal(cfg.verbose, 2);
 
@@ -413,7 +416,8 @@ static void test_usage_shows_every_default(void **state)
 		"--gso=auto|offload|software", "[auto]", "[increment]",
 		"--gso-fixed-id=offload|software", "[offload]", "[text]",
 		"--batch=N", "--batch-gap-us=N", "[100]", "[lenient]",
-		"[route]", "--kernel-gro=warn|off", "[warn]", "--queue-len=N",
+		"[route]", "--kernel-gro=warn|off", "[warn]",
+		"--packet-ring=on|off", "--queue-len=N",
 		"[256]", "--route=PREFIX,GATEWAY", "--lan-addr=CIDR",
 	};
 	char buf[8192];

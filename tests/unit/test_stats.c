@@ -425,6 +425,7 @@ static void fill_known(struct stats_port *s)
 	memset(s, 0, sizeof(*s));
 	s->rx_pkts = 10;
 	s->rx_bytes = 15000;
+	s->rx_gso = 2;
 	s->tx_pkts = 4;
 	s->gso_kernel_sw = 1;
 	stats_count_agg(s, 2, FLUSH_PSH);
@@ -445,6 +446,7 @@ static void test_text_shows_nonzero_counters_by_name(void **state)
 		     "port eth0\n"
 		     "  rx_pkts                10\n"
 		     "  rx_bytes               15000\n"
+		     "  rx_gso                 2\n"
 		     "  tx_pkts                4\n"
 		     "  aggs                   3\n"
 		     "  agg_segs               74\n"
@@ -490,7 +492,7 @@ static void test_json_zero_port_has_every_key(void **state)
 	(void)state;
 	memset(&s, 0, sizeof(s));
 	assert_print("eth0", &s, 1,
-		     "{\"port\":\"eth0\",\"rx_pkts\":0,\"rx_bytes\":0,"
+		     "{\"port\":\"eth0\",\"rx_pkts\":0,\"rx_bytes\":0,\"rx_gso\":0,"
 		     "\"tx_pkts\":0,\"tx_bytes\":0,\"aggs\":0,\"agg_segs\":0,"
 		     "\"gso_offload\":0,\"gso_software\":0,\"gso_segs\":0,"
 		     "\"gso_kernel_sw\":0,\"segs_hist\":{},\"drop\":{},"
@@ -508,7 +510,7 @@ static void test_json_known_counters_exact(void **state)
 	out = print_to_string("eth0", &s, 1);
 	assert_string_equal(out,
 			    "{\"port\":\"eth0\",\"rx_pkts\":10,\"rx_bytes\":15000,"
-			    "\"tx_pkts\":4,\"tx_bytes\":0,\"aggs\":3,"
+			    "\"rx_gso\":2,\"tx_pkts\":4,\"tx_bytes\":0,\"aggs\":3,"
 			    "\"agg_segs\":74,\"gso_offload\":0,"
 			    "\"gso_software\":0,\"gso_segs\":0,"
 			    "\"gso_kernel_sw\":1,"
@@ -521,7 +523,7 @@ static void test_json_known_counters_exact(void **state)
 }
 
 static const char *const top_keys[] = {
-	"port", "rx_pkts", "rx_bytes", "tx_pkts", "tx_bytes", "aggs",
+	"port", "rx_pkts", "rx_bytes", "rx_gso", "tx_pkts", "tx_bytes", "aggs",
 	"agg_segs", "gso_offload", "gso_software", "gso_segs",
 	"gso_kernel_sw", "segs_hist", "drop", "pass", "flush",
 };
@@ -564,7 +566,7 @@ static void test_json_escapes_port_name(void **state)
 	memset(&s, 0, sizeof(s));
 	assert_print("a\"b\\c\nd\x01\x1f\x7f/\xc3\xa9", &s, 1,
 		     "{\"port\":\"a\\\"b\\\\c\\u000ad\\u0001\\u001f\x7f/\xc3\xa9\","
-		     "\"rx_pkts\":0,\"rx_bytes\":0,"
+		     "\"rx_pkts\":0,\"rx_bytes\":0,\"rx_gso\":0,"
 		     "\"tx_pkts\":0,\"tx_bytes\":0,\"aggs\":0,\"agg_segs\":0,"
 		     "\"gso_offload\":0,\"gso_software\":0,\"gso_segs\":0,"
 		     "\"gso_kernel_sw\":0,\"segs_hist\":{},\"drop\":{},"
