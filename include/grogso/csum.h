@@ -24,6 +24,18 @@ uint64_t csum_partial(const void *buf, size_t len, uint64_t sum);
 /* Reference implementation: 16 bits at a time, for the tests. */
 uint64_t csum_partial_ref(const void *buf, size_t len, uint64_t sum);
 
+/*
+ * Internal, for the tests only: csum_partial through one given path,
+ * whatever the length and the CPU would pick.  csum_partial_portable() is
+ * the plain C path every CPU can run.  csum_partial_avx2() is the x86_64
+ * AVX2 path and may be called only when csum_avx2_usable() returns 1 (the
+ * build has it and the CPU and OS support it); in builds without it, it
+ * is the portable path.
+ */
+uint64_t csum_partial_portable(const void *buf, size_t len, uint64_t sum);
+uint64_t csum_partial_avx2(const void *buf, size_t len, uint64_t sum);
+int csum_avx2_usable(void);
+
 /* Fold a running sum to 16 bits (not inverted). */
 static inline uint16_t csum_fold(uint64_t sum)
 {

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -59,35 +60,186 @@ static const uint8_t udp4_partial[49] = {
 	0x21,
 };
 
-static void test_partial_matches_reference_every_length_and_alignment(void **state)
+typedef uint64_t (*partial_fn)(const void *, size_t, uint64_t);
+
+/* csum_partial and each path behind it: the AVX2 one only where it runs */
+static const struct path {
+	const char *name;
+	partial_fn fn;
+	int (*usable)(void);
+} paths[] = {
+	{ "csum_partial", csum_partial, NULL },
+	{ "portable", csum_partial_portable, NULL },
+	{ "avx2", csum_partial_avx2, csum_avx2_usable },
+};
+
+#define NPATHS (sizeof(paths) / sizeof(paths[0]))
+
+static int path_usable(const struct path *pa)
 {
-	size_t a, len;
+	return !pa->usable || pa->usable();
+}
 
-	(void)state;
-	rnd_fill(rnd_buf, sizeof(rnd_buf), 0x9e3779b9u);
-	for (a = 0; a < MAX_ALIGN; a++) {
-		for (len = 0; len <= MAX_LEN; len++) {
-			uint16_t fast = csum_fold(csum_partial(rnd_buf + a, len, 0));
-			uint16_t ref = csum_fold(csum_partial_ref(rnd_buf + a, len, 0));
+/* Every usable path against the reference, for every length up to @max
+ * and every alignment of @b. */
+static void check_paths(const uint8_t *b, size_t max, const char *what)
+{
+	size_t i, a, len;
 
-			if (fast != ref)
-				fail_msg("align %zu len %zu: %04x != %04x",
-					 a, len, fast, ref);
+	for (i = 0; i < NPATHS; i++) {
+		if (!path_usable(&paths[i]))
+			continue;
+		for (a = 0; a < MAX_ALIGN; a++) {
+			for (len = 0; len <= max; len++) {
+				uint16_t fast = csum_fold(paths[i].fn(b + a, len, 0));
+				uint16_t ref = csum_fold(csum_partial_ref(b + a, len, 0));
+
+				if (fast != ref)
+					fail_msg("%s, %s: align %zu len %zu: %04x != %04x",
+						 paths[i].name, what, a, len,
+						 fast, ref);
+			}
 		}
 	}
 }
 
+static void test_partial_matches_reference_every_length_and_alignment(void **state)
+{
+	(void)state;
+	rnd_fill(rnd_buf, sizeof(rnd_buf), 0x9e3779b9u);
+	check_paths(rnd_buf, MAX_LEN, "random");
+}
+
+/* All ones carries out of every add: each path's carry handling shows. */
+static void test_partial_carries_every_length_and_alignment(void **state)
+{
+	size_t i;
+
+	(void)state;
+	memset(rnd_buf, 0xff, sizeof(rnd_buf));
+	check_paths(rnd_buf, 2048, "all ones");
+	/* 32-bit halves of all ones next to words that wrap them over */
+	for (i = 0; i < sizeof(rnd_buf); i++)
+		rnd_buf[i] = (i & 4) ? 0x00 : 0xff;
+	rnd_buf[5] = 0x01;
+	check_paths(rnd_buf, 2048, "ones and zeros");
+}
+
+/* The AVX2 path reduces its lanes every 64 KB: cross that more than once,
+ * at lengths around the boundaries. */
+static void test_partial_matches_reference_past_64k(void **state)
+{
+	static uint8_t big[3 * 65536 + 4096 + MAX_ALIGN];
+	static const size_t lens[] = {
+		65535, 65536, 65537, 65536 + 31, 65536 + 32, 65536 + 129,
+		2 * 65536 - 1, 2 * 65536 + 7, 3 * 65536 + 4095, 3 * 65536 + 4096,
+	};
+	size_t i, j, a;
+
+	(void)state;
+	for (j = 0; j < 2; j++) {
+		if (j == 0)
+			rnd_fill(big, sizeof(big), 77);
+		else
+			memset(big, 0xff, sizeof(big));
+		for (i = 0; i < NPATHS; i++) {
+			if (!path_usable(&paths[i]))
+				continue;
+			for (a = 0; a < MAX_ALIGN; a++) {
+				size_t k;
+
+				for (k = 0; k < sizeof(lens) / sizeof(lens[0]); k++)
+					if (csum_fold(paths[i].fn(big + a, lens[k], 0)) !=
+					    csum_fold(csum_partial_ref(big + a, lens[k], 0)))
+						fail_msg("%s: align %zu len %zu",
+							 paths[i].name, a, lens[k]);
+			}
+		}
+	}
+}
+
+/*
+ * 64 bytes whose native 64-bit words, in the portable path's four chains
+ * (word i goes to chain i mod 4), sum to all ones with one wrap pending:
+ * adding the wrap count without the end-around carry would give 0 instead
+ * of 1 (0x0100 as the big-endian reading on a little-endian host).
+ */
+static void test_partial_keeps_carry_of_wrap_counts(void **state)
+{
+	static const uint64_t w[8] = { ~0ull, ~0ull - 1, 0, 0, 2, 0, 0, 0 };
+	static const uint16_t one = 1;
+	uint8_t b[sizeof(w)], o[2];
+	size_t i;
+
+	(void)state;
+	memcpy(b, w, sizeof(b));
+	memcpy(o, &one, sizeof(o));
+	assert_int_equal(csum_fold(csum_partial_ref(b, sizeof(b), 0)),
+			 get_be16(o));
+	for (i = 0; i < NPATHS; i++) {
+		if (!path_usable(&paths[i]))
+			continue;
+		assert_int_equal(csum_fold(paths[i].fn(b, sizeof(b), 0)),
+				 get_be16(o));
+	}
+}
+
+/* Each length in a buffer that ends where the data ends, so that a read
+ * past the end shows under ASan (the other tests have slack after it). */
+static void test_partial_reads_only_its_bytes(void **state)
+{
+	size_t i, a, len;
+
+	(void)state;
+	for (len = 1; len <= 1100; len++) {
+		for (a = 0; a < 2; a++) {
+			uint8_t *b = malloc(len + a);
+
+			assert_non_null(b);
+			rnd_fill(b, len + a, (uint32_t)len);
+			for (i = 0; i < NPATHS; i++) {
+				if (!path_usable(&paths[i]))
+					continue;
+				assert_int_equal(csum_fold(paths[i].fn(b + a, len, 0)),
+						 csum_fold(csum_partial_ref(b + a, len, 0)));
+			}
+			free(b);
+		}
+	}
+}
+
+static void test_avx2_path_runs_where_cpu_has_it(void **state)
+{
+	(void)state;
+#if defined(__x86_64__) && defined(__GNUC__)
+	/* src/csum.c builds the path under this same condition; where the
+	 * CPU has AVX2 it must run, or the tests above compare nothing new */
+	assert_int_equal(csum_avx2_usable(), !!__builtin_cpu_supports("avx2"));
+#endif
+	if (!csum_avx2_usable())
+		skip();
+}
+
 static void test_partial_adds_incoming_sum(void **state)
 {
-	size_t len;
+	size_t i, len;
 
 	(void)state;
 	rnd_fill(rnd_buf, sizeof(rnd_buf), 7);
-	for (len = 0; len < 200; len++) {
-		uint64_t init = 0x12345678abcdull + len;
+	for (i = 0; i < NPATHS; i++) {
+		if (!path_usable(&paths[i]))
+			continue;
+		for (len = 0; len < 600; len++) {
+			uint64_t init = 0x12345678abcdull + len;
 
-		assert_int_equal(csum_fold(csum_partial(rnd_buf + 3, len, init)),
-				 csum_fold(csum_partial_ref(rnd_buf + 3, len, init)));
+			assert_int_equal(csum_fold(paths[i].fn(rnd_buf + 3, len, init)),
+					 csum_fold(csum_partial_ref(rnd_buf + 3, len, init)));
+			/* a running sum near the top must not lose its carry */
+			init = ~0ull - len;
+			assert_int_equal(csum_fold(paths[i].fn(rnd_buf + 3, len, init)),
+					 csum_fold(csum_partial_ref(rnd_buf + 3, len, 0) +
+						   csum_fold(init)));
+		}
 	}
 }
 
@@ -305,6 +457,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_partial_matches_reference_every_length_and_alignment),
+		cmocka_unit_test(test_partial_carries_every_length_and_alignment),
+		cmocka_unit_test(test_partial_matches_reference_past_64k),
+		cmocka_unit_test(test_partial_keeps_carry_of_wrap_counts),
+		cmocka_unit_test(test_partial_reads_only_its_bytes),
+		cmocka_unit_test(test_avx2_path_runs_where_cpu_has_it),
 		cmocka_unit_test(test_partial_adds_incoming_sum),
 		cmocka_unit_test(test_partial_folds_big_endian),
 		cmocka_unit_test(test_partial_all_ones_folds_to_ffff),
