@@ -11,8 +11,18 @@
  * buffer goes back at once, so held aggregates cannot starve receive.
  * Flow
  * entries come from a fixed array made in gro_create, found through a
- * chained hash and kept on an age list (oldest first) for the timer, for
- * gro_flush_all and for evicting when the table is full.
+ * chained hash (with a bitmap of busy buckets) and kept on an age list
+ * (oldest first) for the timer, for gro_flush_all and for evicting when
+ * the table is full.
+ *
+ * The per-packet path is written for its common case, a burst of one
+ * flow: classify reads what it needs from the packet once (struct
+ * gro_cb), the flow of the previous packet is tried before the hash
+ * table, the key is hashed and compared as 64-bit words (four for IPv4),
+ * and what the merge path rarely needs (passing a packet by, starting a
+ * flow, completing an aggregate) is kept out of line.  None of this
+ * changes which packets merge: every rule is checked as before, in the
+ * same order.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +44,13 @@
  * 6.18 neither masks it in the flag-word compare nor lets it be held */
 #define TCP_NOGRO (TCP_SYN | TCP_RST | TCP_URG | TCP_CWR)
 
+/* Kept out of gro_receive, so that its merge path keeps its values in
+ * registers instead of spilling them around calls it rarely makes. */
+#define GRO_NOINLINE __attribute__((noinline))
+
+#define GRO_FLOW_ALIGN 64               /* a cache line: a flow entry is two */
 #define GRO_KEY_WORDS 7                 /* the key as 64-bit words */
+#define GRO_KEY_WORDS_V4 4              /* an IPv4 key's w[4..6] are 0 */
 
 /*
  * What makes two packets one flow: the Ethernet header, the VLAN tag,
@@ -51,7 +67,9 @@
  *   w[5]  IPv6: destination bytes 0-7 (IPv4: 0)
  *   w[6]  IPv6: destination bytes 8-15 (IPv4: 0)
  * Words are in host order: they are only hashed and compared.  l3 in
- * w[1] keeps IPv4 and IPv6 keys apart.
+ * w[1] keeps IPv4 and IPv6 keys apart, so once w[1] matches both keys
+ * are IPv4 (and w[4..6] are 0 in both) or both IPv6: an IPv4 key is
+ * hashed and compared as its first GRO_KEY_WORDS_V4 words only.
  */
 struct gro_key {
 	uint64_t w[GRO_KEY_WORDS];
@@ -62,17 +80,35 @@ struct gro_key {
  * head's own bytes (the counterpart of Linux's NAPI_GRO_CB).
  */
 struct gro_flow {
-	struct gro_key key;
-	uint32_t hash;
-	struct gro_flow *hnext;         /* hash chain; free list when unused */
-	struct gro_flow *older, *newer; /* age list */
+	/* first cache line: what a merge reads and writes, then the key
+	 * words of an IPv4 flow (w[4..6] open the second line) */
 	struct pkt *head;
-	uint64_t start_ns;              /* receive time of the head */
+	uint32_t hash;
 	uint32_t pay_total;             /* payload bytes merged so far */
 	uint16_t mss;                   /* head payload: the aggregate's gso_size */
 	uint16_t count;                 /* segments */
 	uint16_t ipid_head, ipid_last;
+	uint16_t l3_off, l4_off;        /* the head's, for its headers */
 	uint8_t ipid_mode;              /* enum pkt_ipid_mode */
+	struct gro_key key;
+	/* second line: the lists, touched when a flow starts and ends */
+	struct gro_flow *hnext;         /* hash chain; free list when unused */
+	struct gro_flow **hprev;        /* what points at this entry in its chain */
+	struct gro_flow *older, *newer; /* age list */
+	uint64_t start_ns;              /* receive time of the head */
+} __attribute__((aligned(GRO_FLOW_ALIGN)));
+
+/*
+ * What GRO reads from the packet in hand more than once, read once by
+ * classify and passed down (the per-packet half of NAPI_GRO_CB).
+ */
+struct gro_cb {
+	uint8_t *ip;                    /* L3 header */
+	uint8_t *th;                    /* TCP/UDP header */
+	uint32_t len;                   /* TCP/UDP payload bytes */
+	uint8_t v4;                     /* IPv4, else IPv6 */
+	uint8_t tcp;                    /* TCP, else UDP */
+	uint8_t flags;                  /* TCP flags; 0 for UDP */
 };
 
 struct gro_table {
@@ -84,9 +120,24 @@ struct gro_table {
 
 	struct gro_flow *flows;         /* cfg.max_flows entries */
 	struct gro_flow **buckets;
+	/*
+	 * One bit per bucket, set while it holds a flow (Linux's
+	 * gro_bitmask, per bucket).  A packet of a new flow then learns so
+	 * from this small, always cached map instead of loading its bucket
+	 * from a large array, and linking and unlinking only store to the
+	 * buckets.
+	 */
+	uint64_t *busy;
 	uint32_t bucket_mask;
 	struct gro_flow *free;
 	struct gro_flow *oldest, *newest;
+	/*
+	 * The flow the last packet was merged into or started: a burst of
+	 * one flow finds it with one key compare and no hash.  Only a
+	 * shortcut to what flow_lookup would find (keys are unique in the
+	 * table); cleared when that flow is unlinked.
+	 */
+	struct gro_flow *last;
 	uint32_t held;
 	uint32_t copy_below;            /* cfg.copy_below, resolved */
 };
@@ -121,9 +172,14 @@ struct gro_table *gro_create(const struct gro_config *cfg,
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
-	t->flows = calloc(cfg->max_flows, sizeof(*t->flows));
+	/* aligned, so that a flow's entry is exactly its two lines */
+	t->flows = aligned_alloc(GRO_FLOW_ALIGN,
+				 cfg->max_flows * sizeof(*t->flows));
+	if (t->flows)
+		memset(t->flows, 0, cfg->max_flows * sizeof(*t->flows));
 	t->buckets = calloc(nb, sizeof(*t->buckets));
-	if (!t->flows || !t->buckets) {
+	t->busy = calloc((nb + 63) / 64, sizeof(*t->busy));   /* 64 a word */
+	if (!t->flows || !t->buckets || !t->busy) {
 		gro_destroy(t);
 		return NULL;
 	}
@@ -158,6 +214,7 @@ void gro_destroy(struct gro_table *t)
 	/* held heads belong to the pool; give them back rather than leak */
 	for (f = t->oldest; f; f = f->newer)
 		pkt_free(t->pool, f->head);
+	free(t->busy);
 	free(t->buckets);
 	free(t->flows);
 	free(t);
@@ -180,14 +237,15 @@ static uint8_t *l4(const struct pkt *p)
 	return p->data + p->l4_off;
 }
 
-static uint32_t tcp_hlen(const struct pkt *p)
+/* Header fields, read through a pointer to the header. */
+static uint32_t tcp_hlen(const uint8_t *th)
 {
-	return (uint32_t)(l4(p)[12] >> 4) * 4;
+	return (uint32_t)(th[12] >> 4) * 4;
 }
 
-static uint16_t ip4_id(const struct pkt *p)
+static uint16_t ip4_id(const uint8_t *ip)
 {
-	return get_be16(l3(p) + 4);
+	return get_be16(ip + 4);
 }
 
 static int is_v4(const struct pkt *p)
@@ -201,9 +259,20 @@ static int is_tcp(const struct pkt *p)
 }
 
 /* IPv6 traffic class: bits 4..11 of the first word */
-static uint8_t ip6_tclass(const struct pkt *p)
+static uint8_t ip6_tclass(const uint8_t *ip)
 {
-	return (uint8_t)(get_be16(l3(p)) >> 4);
+	return (uint8_t)(get_be16(ip) >> 4);
+}
+
+/* The head's L3 and L4 headers. */
+static uint8_t *flow_l3(const struct gro_flow *f)
+{
+	return f->head->data + f->l3_off;
+}
+
+static uint8_t *flow_l4(const struct gro_flow *f)
+{
+	return f->head->data + f->l4_off;
 }
 
 /* ---- flow key and hash ---- */
@@ -230,7 +299,9 @@ static uint32_t load32(const uint8_t *b)
 	return v;
 }
 
-static void make_key(struct gro_key *k, const struct pkt *p)
+/* Fill @k from @p.  Returns the words that count: GRO_KEY_WORDS_V4 for
+ * IPv4, GRO_KEY_WORDS for IPv6. */
+static inline uint32_t make_key(struct gro_key *k, const struct pkt *p)
 {
 	const uint8_t *ip = l3(p);
 	uint64_t w2 = (uint64_t)p->l4_proto | (uint64_t)load32(l4(p)) << 32;
@@ -243,13 +314,14 @@ static void make_key(struct gro_key *k, const struct pkt *p)
 		k->w[2] = w2;
 		k->w[3] = load64(ip + 12);      /* saddr, daddr */
 		k->w[4] = k->w[5] = k->w[6] = 0;
-	} else {
-		k->w[2] = w2 | (uint64_t)(get_be32(ip) & 0xfffff) << 8;
-		k->w[3] = load64(ip + 8);
-		k->w[4] = load64(ip + 16);
-		k->w[5] = load64(ip + 24);
-		k->w[6] = load64(ip + 32);
+		return GRO_KEY_WORDS_V4;
 	}
+	k->w[2] = w2 | (uint64_t)(get_be32(ip) & 0xfffff) << 8;
+	k->w[3] = load64(ip + 8);
+	k->w[4] = load64(ip + 16);
+	k->w[5] = load64(ip + 24);
+	k->w[6] = load64(ip + 32);
+	return GRO_KEY_WORDS;
 }
 
 /*
@@ -257,56 +329,78 @@ static void make_key(struct gro_key *k, const struct pkt *p)
  * multiply-xorshift to carry the high bits down to the bucket index.
  * The products are independent, so this is a few cycles where a
  * word-by-word chain of multiplies was dozens, and still spreads the few
- * fields that differ between flows over the buckets.
+ * fields that differ between flows over the buckets.  The words past
+ * @nw are 0 and would add nothing.
  */
-static uint32_t key_hash(const struct gro_key *k)
+static inline uint32_t key_hash(const struct gro_key *k, uint32_t nw)
 {
-	static const uint64_t mul[GRO_KEY_WORDS] = {
-		0x9e3779b97f4a7c15ull, 0xbf58476d1ce4e5b9ull,
-		0x94d049bb133111ebull, 0xff51afd7ed558ccdull,
-		0xc4ceb9fe1a85ec53ull, 0x2545f4914f6cdd1dull,
-		0xd6e8feb86659fd93ull,
-	};
-	uint64_t h = 0;
-	int i;
+	uint64_t h;
 
-	for (i = 0; i < GRO_KEY_WORDS; i++)
-		h += k->w[i] * mul[i];
+	h = k->w[0] * 0x9e3779b97f4a7c15ull + k->w[1] * 0xbf58476d1ce4e5b9ull +
+	    k->w[2] * 0x94d049bb133111ebull + k->w[3] * 0xff51afd7ed558ccdull;
+	if (nw > GRO_KEY_WORDS_V4)
+		h += k->w[4] * 0xc4ceb9fe1a85ec53ull +
+		     k->w[5] * 0x2545f4914f6cdd1dull +
+		     k->w[6] * 0xd6e8feb86659fd93ull;
 	h ^= h >> 32;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 29;
 	return (uint32_t)h;
 }
 
-static int key_equal(const struct gro_key *a, const struct gro_key *b)
+/* Whether stored key @a equals @b, whose first @nw words count. */
+static int key_equal(const struct gro_key *a, const struct gro_key *b,
+		     uint32_t nw)
 {
-	uint64_t d = 0;
-	int i;
+	/* one OR, no early exit: one flow's packets match in every word */
+	uint64_t d = (a->w[0] ^ b->w[0]) | (a->w[1] ^ b->w[1]) |
+		     (a->w[2] ^ b->w[2]) | (a->w[3] ^ b->w[3]);
 
-	/* no early exit: one flow's packets match in every word anyway */
-	for (i = 0; i < GRO_KEY_WORDS; i++)
-		d |= a->w[i] ^ b->w[i];
+	if (nw > GRO_KEY_WORDS_V4)
+		d |= (a->w[4] ^ b->w[4]) | (a->w[5] ^ b->w[5]) |
+		     (a->w[6] ^ b->w[6]);
 	return d == 0;
 }
 
-static struct gro_flow *flow_lookup(struct gro_table *t,
-				    const struct gro_key *k, uint32_t hash)
+/* Bucket @i's bit in the busy map. */
+static int bucket_busy(const struct gro_table *t, uint32_t i)
 {
+	return (t->busy[i / 64] >> (i % 64)) & 1;
+}
+
+static void bucket_mark(struct gro_table *t, uint32_t i, int busy)
+{
+	if (busy)
+		t->busy[i / 64] |= 1ull << (i % 64);
+	else
+		t->busy[i / 64] &= ~(1ull << (i % 64));
+}
+
+/* The held flow of key @k (@nw words, hash @hash), or NULL. */
+static inline struct gro_flow *flow_lookup(struct gro_table *t,
+					   const struct gro_key *k,
+					   uint32_t nw, uint32_t hash)
+{
+	uint32_t i = hash & t->bucket_mask;
 	struct gro_flow *f;
 
-	for (f = t->buckets[hash & t->bucket_mask]; f; f = f->hnext)
-		if (f->hash == hash && key_equal(&f->key, k))
+	if (!bucket_busy(t, i))
+		return NULL;
+	for (f = t->buckets[i]; f; f = f->hnext)
+		if (f->hash == hash && key_equal(&f->key, k, nw))
 			return f;
 	return NULL;
 }
 
 static void flow_unlink(struct gro_table *t, struct gro_flow *f)
 {
-	struct gro_flow **pp = &t->buckets[f->hash & t->bucket_mask];
+	uint32_t i = f->hash & t->bucket_mask;
 
-	while (*pp != f)
-		pp = &(*pp)->hnext;
-	*pp = f->hnext;
+	*f->hprev = f->hnext;
+	if (f->hnext)
+		f->hnext->hprev = f->hprev;
+	else if (f->hprev == &t->buckets[i])
+		bucket_mark(t, i, 0);   /* it was the only one */
 
 	if (f->older)
 		f->older->newer = f->newer;
@@ -317,6 +411,8 @@ static void flow_unlink(struct gro_table *t, struct gro_flow *f)
 	else
 		t->newest = f->older;
 
+	if (t->last == f)
+		t->last = NULL;
 	f->head = NULL;
 	f->older = f->newer = NULL;
 	f->hnext = t->free;
@@ -380,15 +476,14 @@ static void flow_flush(struct gro_table *t, struct gro_flow *f,
 	struct pkt *p = f->head;
 	uint16_t segs = f->count;
 
+	/* the flow has them right for either family (flow_start: SINGLE
+	 * for IPv4, NONE and 0 for IPv6; a merge decides INC or FIXED), so
+	 * nothing is read back from the head, which may have left the cache
+	 * since it arrived */
 	p->agg.segs = segs;
-	if (is_v4(p)) {
-		p->agg.ipid_first = f->ipid_head;
-		p->agg.ipid_last = f->ipid_last;
-		p->agg.ipid_mode = segs >= 2 ? f->ipid_mode : PKT_IPID_SINGLE;
-	} else {
-		p->agg.ipid_first = p->agg.ipid_last = 0;
-		p->agg.ipid_mode = PKT_IPID_NONE;
-	}
+	p->agg.ipid_first = f->ipid_head;
+	p->agg.ipid_last = f->ipid_last;
+	p->agg.ipid_mode = f->ipid_mode;
 	if (segs >= 2)
 		finalise(f);
 	/* unlink before emitting, so the callback sees a consistent table */
@@ -416,25 +511,29 @@ uint64_t gro_flush_older(struct gro_table *t, uint64_t before_ns)
  * bypasses of inet_gro_receive / ipv6_gro_receive, the checksum
  * validation of tcp4_gro_receive / udp4_gro_receive, the flag and length
  * rules of tcp_gro_receive and the header rules of
- * udp_gro_receive_segment.
+ * udp_gro_receive_segment.  On the way it fills @cb, which is complete
+ * when it returns PASS_NONE.
  */
-static enum pass_reason classify(struct gro_table *t, struct pkt *p)
+static enum pass_reason classify(struct gro_table *t, struct pkt *p,
+				 struct gro_cb *cb)
 {
-	uint32_t want;
+	uint32_t want, ip_end;
 
-	if (p->l3 != PKT_L3_IPV4 && p->l3 != PKT_L3_IPV6)
+	cb->v4 = p->l3 == PKT_L3_IPV4;
+	if (!cb->v4 && p->l3 != PKT_L3_IPV6)
 		return PASS_NOT_IP;
-	if (p->ip_frag ||
-	    (is_v4(p) && (get_be16(l3(p) + 6) & IPV4_RESERVED)))
+	cb->ip = l3(p);
+	if (p->ip_frag || (cb->v4 && (get_be16(cb->ip + 6) & IPV4_RESERVED)))
 		return PASS_IP_FRAG;
 	if (p->ipv6_ext_other)
 		return PASS_IPV6_EXT;
-	if (!has_flow_key(p))
+	cb->tcp = p->l4_proto == IPPROTO_TCP_;
+	if (!p->l4_off || (!cb->tcp && p->l4_proto != IPPROTO_UDP_))
 		return PASS_PROTO;
-	if (is_tcp(p))
-		want = is_v4(p) ? GRO_PROTO_TCP4 : GRO_PROTO_TCP6;
+	if (cb->tcp)
+		want = cb->v4 ? GRO_PROTO_TCP4 : GRO_PROTO_TCP6;
 	else
-		want = is_v4(p) ? GRO_PROTO_UDP4 : GRO_PROTO_UDP6;
+		want = cb->v4 ? GRO_PROTO_UDP4 : GRO_PROTO_UDP6;
 	if (!(t->cfg.protos & want))
 		return PASS_PROTO;
 	if (p->ip_opts)
@@ -444,13 +543,18 @@ static enum pass_reason classify(struct gro_table *t, struct pkt *p)
 	if (p->gso_size)
 		return PASS_GSO_IN;
 
-	if (!is_tcp(p)) {
+	/* pkt_ip_len, knowing which IP version this is */
+	ip_end = p->l3_off + (cb->v4 ? get_be16(cb->ip + 2) :
+			      get_be16(cb->ip + 4) + (uint32_t)IPV6_HLEN);
+	cb->th = l4(p);
+	cb->len = ip_end - p->pay_off;
+	cb->flags = 0;
+	if (!cb->tcp) {
 		/* zero checksum: "for symmetry with GSO"; a length that is
 		 * not the IP payload (or no payload): padded or malicious */
-		if (get_be16(l4(p) + 6) == 0)
+		if (get_be16(cb->th + 6) == 0)
 			return PASS_UDP_CSUM0;
-		if (get_be16(l4(p) + 4) != p->l3_off + pkt_ip_len(p) - p->l4_off ||
-		    pkt_payload_len(p) == 0)
+		if (get_be16(cb->th + 4) != ip_end - p->l4_off || cb->len == 0)
 			return PASS_UDP_LEN;
 	}
 
@@ -459,11 +563,12 @@ static enum pass_reason classify(struct gro_table *t, struct pkt *p)
 	if (p->csum != PKT_CSUM_VALID && p->csum != PKT_CSUM_PARTIAL)
 		return PASS_L4_CSUM;
 
-	if (is_tcp(p)) {
-		if (l4(p)[13] & TCP_NOGRO)
+	if (cb->tcp) {
+		cb->flags = cb->th[13];
+		if (cb->flags & TCP_NOGRO)
 			return PASS_TCP_FLAGS;
 		/* (len - 1) >= mss in tcp_gro_receive: empty never merges */
-		if (pkt_payload_len(p) == 0)
+		if (cb->len == 0)
 			return PASS_TCP_EMPTY;
 	}
 	return PASS_NONE;
@@ -498,17 +603,17 @@ static int ipid_ok(const struct gro_flow *f, uint16_t id, uint8_t *mode)
 /* IPv4 against the head: inet_gro_flush. */
 static enum flush_reason ip4_mismatch(struct gro_table *t,
 				      const struct gro_flow *f,
-				      const struct pkt *p, uint8_t *mode)
+				      const struct gro_cb *cb, uint8_t *mode)
 {
-	const uint8_t *h = l3(f->head), *n = l3(p);
+	const uint8_t *h = flow_l3(f), *n = cb->ip;
 	enum flush_reason r;
 
 	r = h[8] != n[8] ? FLUSH_TTL :
 	    h[1] != n[1] ? FLUSH_TOS :
-	    ((get_be16(h + 6) ^ get_be16(n + 6)) & IPV4_DF) ? FLUSH_DF :
-	    !ipid_ok(f, ip4_id(p), mode) ? FLUSH_IPID :
+	    ((h[6] ^ n[6]) & (IPV4_DF >> 8)) ? FLUSH_DF :
+	    !ipid_ok(f, ip4_id(n), mode) ? FLUSH_IPID :
 	    FLUSH_NONE;
-	if (r == FLUSH_NONE && *mode == PKT_IPID_FIXED && !is_tcp(p) &&
+	if (r == FLUSH_NONE && *mode == PKT_IPID_FIXED && !cb->tcp &&
 	    !t->cfg.udp_fixed_merge) {
 		/* GSO cannot give a UDP aggregate its fixed ID back on a
 		 * Linux egress, so the user asked us to leave such flows */
@@ -538,67 +643,67 @@ static int words_differ(const uint8_t *a, const uint8_t *b, uint32_t n)
 /* IPv6 against the head: ipv6_gro_flush, plus the walked extension
  * headers that ipv6_gro_receive requires byte-identical. */
 static enum flush_reason ip6_mismatch(const struct gro_flow *f,
-				      const struct pkt *p)
+				      const struct gro_cb *cb)
 {
-	const struct pkt *h = f->head;
-	uint32_t hext = (uint32_t)(h->l4_off - h->l3_off - IPV6_HLEN);
-	uint32_t next = (uint32_t)(p->l4_off - p->l3_off - IPV6_HLEN);
+	const uint8_t *h = flow_l3(f), *n = cb->ip;
+	uint32_t hext = (uint32_t)(f->l4_off - f->l3_off - IPV6_HLEN);
+	uint32_t next = (uint32_t)(cb->th - n - IPV6_HLEN);
 
-	return ip6_tclass(h) != ip6_tclass(p) ? FLUSH_TOS :
-	       l3(h)[7] != l3(p)[7] ? FLUSH_TTL :
-	       (hext != next || l3(h)[6] != l3(p)[6] ||
-		words_differ(l3(h) + IPV6_HLEN, l3(p) + IPV6_HLEN, hext)) ?
+	return ip6_tclass(h) != ip6_tclass(n) ? FLUSH_TOS :
+	       h[7] != n[7] ? FLUSH_TTL :
+	       (hext != next || h[6] != n[6] ||
+		words_differ(h + IPV6_HLEN, n + IPV6_HLEN, hext)) ?
 	       FLUSH_OPTS :
 	       FLUSH_NONE;
 }
 
 /* TCP against the head: tcp_gro_receive. */
 static enum flush_reason tcp_mismatch(const struct gro_flow *f,
-				      const struct pkt *p, uint32_t len)
+				      const struct gro_cb *cb)
 {
-	const uint8_t *h = l4(f->head), *n = l4(p);
-	uint32_t hlen = tcp_hlen(f->head);
+	const uint8_t *h = flow_l4(f), *n = cb->th;
+	uint32_t hlen = tcp_hlen(h);
 
 	return get_be32(h + 8) != get_be32(n + 8) ? FLUSH_ACK :
-	       /* 4th word: doff, flags except FIN/PSH, window */
-	       (h[12] != n[12] ||
-		((h[13] ^ n[13]) & (uint8_t)~TCP_FINAL) ||
-		get_be16(h + 14) != get_be16(n + 14)) ? FLUSH_FLAGS :
+	       /* 4th word: doff, flags except FIN/PSH, window (the
+	        * tcp_flag_word compare) */
+	       ((get_be32(h + 12) ^ get_be32(n + 12)) &
+		~((uint32_t)TCP_FINAL << 16)) ? FLUSH_FLAGS :
 	       words_differ(h + TCP_HLEN_MIN, n + TCP_HLEN_MIN,
 			    hlen - TCP_HLEN_MIN) ? FLUSH_OPTS :
 	       get_be32(n + 4) != get_be32(h + 4) + f->pay_total ? FLUSH_SEQ :
-	       len > f->mss ? FLUSH_LEN :
+	       cb->len > f->mss ? FLUSH_LEN :
 	       FLUSH_NONE;
 }
 
-/* Everything that keeps @p out of @f's aggregate, or FLUSH_NONE. */
+/* Everything that keeps the packet of @cb out of @f's aggregate, or
+ * FLUSH_NONE. */
 static enum flush_reason mismatch(struct gro_table *t,
 				  const struct gro_flow *f,
-				  const struct pkt *p, uint32_t len,
-				  uint8_t *mode)
+				  const struct gro_cb *cb, uint8_t *mode)
 {
 	enum flush_reason r;
 
 	*mode = f->ipid_mode;
-	r = is_v4(p) ? ip4_mismatch(t, f, p, mode) : ip6_mismatch(f, p);
+	r = cb->v4 ? ip4_mismatch(t, f, cb, mode) : ip6_mismatch(f, cb);
 	if (r != FLUSH_NONE)
 		return r;
-	if (is_tcp(p))
-		return tcp_mismatch(f, p, len);
+	if (cb->tcp)
+		return tcp_mismatch(f, cb);
 	/* udp_gro_receive_segment: a larger datagram starts anew */
-	return len > f->mss ? FLUSH_LEN : FLUSH_NONE;
+	return cb->len > f->mss ? FLUSH_LEN : FLUSH_NONE;
 }
 
 /*
- * Make @p the head of a new aggregate, or emit it alone when its own
- * flags end an aggregate at once (PSH/FIN with nothing held: the final
- * flush of tcp_gro_receive).
+ * Make @p the head of a new aggregate with key @k (hash @hash), or emit
+ * it alone when its own flags end an aggregate at once (PSH/FIN with
+ * nothing held: the final flush of tcp_gro_receive).
  */
 static void flow_start(struct gro_table *t, struct pkt *p,
 		       const struct gro_key *k, uint32_t hash, uint64_t now_ns)
 {
 	struct gro_flow *f, **b;
-	uint32_t len = pkt_payload_len(p);
+	uint32_t len = pkt_payload_len(p), i;
 
 	if (is_tcp(p) && (l4(p)[13] & TCP_FINAL)) {
 		p->agg.segs = 1;
@@ -613,9 +718,18 @@ static void flow_start(struct gro_table *t, struct pkt *p,
 
 	f->key = *k;
 	f->hash = hash;
-	b = &t->buckets[hash & t->bucket_mask];
-	f->hnext = *b;
+	i = hash & t->bucket_mask;
+	b = &t->buckets[i];
+	if (bucket_busy(t, i)) {
+		f->hnext = *b;
+		f->hnext->hprev = &f->hnext;
+	} else {
+		/* empty: nothing to load from the bucket */
+		f->hnext = NULL;
+		bucket_mark(t, i, 1);
+	}
 	*b = f;
+	f->hprev = b;
 	f->newer = NULL;
 	f->older = t->newest;
 	if (t->newest)
@@ -624,19 +738,42 @@ static void flow_start(struct gro_table *t, struct pkt *p,
 		t->oldest = f;
 	t->newest = f;
 	t->held++;
+	t->last = f;
 
 	f->head = p;
+	f->l3_off = p->l3_off;
+	f->l4_off = p->l4_off;
 	f->start_ns = now_ns;
 	f->pay_total = len;
 	f->mss = (uint16_t)len;
 	f->count = 1;
 	if (is_v4(p)) {
-		f->ipid_head = f->ipid_last = ip4_id(p);
+		f->ipid_head = f->ipid_last = ip4_id(l3(p));
 		f->ipid_mode = PKT_IPID_SINGLE;
 	} else {
 		f->ipid_head = f->ipid_last = 0;
 		f->ipid_mode = PKT_IPID_NONE;
 	}
+}
+
+/*
+ * The held flow of key @k (@nw words) when it is not the previous
+ * packet's: looked up by hash and remembered as the last flow, or NULL
+ * after @p started a new one.  Out of line: a burst of one flow comes
+ * here once per aggregate.
+ */
+static GRO_NOINLINE struct gro_flow *
+flow_find_or_start(struct gro_table *t, struct pkt *p,
+		   const struct gro_key *k, uint32_t nw, uint64_t now_ns)
+{
+	uint32_t hash = key_hash(k, nw);
+	struct gro_flow *f = flow_lookup(t, k, nw, hash);
+
+	if (f)
+		t->last = f;
+	else
+		flow_start(t, p, k, hash, now_ns);
+	return f;
 }
 
 /*
@@ -647,19 +784,20 @@ static void flow_start(struct gro_table *t, struct pkt *p,
  * each segment into one piece.
  */
 static void flow_merge(struct gro_table *t, struct gro_flow *f,
-		       struct pkt *p, uint32_t len, uint8_t mode)
+		       struct pkt *p, const struct gro_cb *cb, uint8_t mode)
 {
 	struct pkt *h = f->head, *tail;
-	const uint8_t *pay = p->data + p->pay_off;
+	uint32_t len = cb->len;
+	uint8_t *pay = p->data + p->pay_off;
 
 	f->pay_total += len;
 	f->count++;
 	f->ipid_mode = mode;
-	if (is_v4(p))
-		f->ipid_last = ip4_id(p);
-	if (is_tcp(p))
+	if (cb->v4)
+		f->ipid_last = ip4_id(cb->ip);
+	if (cb->flags & TCP_FINAL)
 		/* tcp_gro_receive ORs the final flags into the head */
-		l4(h)[13] |= l4(p)[13] & TCP_FINAL;
+		flow_l4(f)[13] |= cb->flags & TCP_FINAL;
 
 	if (t->pool->nfree >= t->copy_below)
 		goto chain;
@@ -675,9 +813,40 @@ static void flow_merge(struct gro_table *t, struct gro_flow *f,
 	pkt_free(t->pool, p);
 	return;
 chain:
-	p->data += p->pay_off;
+	p->data = pay;
 	p->len = len;
 	pkt_frag_append(h, p);
+}
+
+/*
+ * A packet GRO leaves alone (@pass says why): after its flow's held
+ * aggregate, if any.  Out of line: it keeps gro_receive's merge path
+ * short.
+ */
+static GRO_NOINLINE void
+gro_pass(struct gro_table *t, struct pkt *p, enum pass_reason pass)
+{
+	enum flush_reason r;
+	struct gro_flow *f;
+	struct gro_key k;
+	uint32_t nw;
+
+	if (t->stats)
+		t->stats->pass[pass]++;
+	/* never let a packet overtake its flow's held aggregate
+	 * (stricter than Linux, which may reorder here) */
+	if (has_flow_key(p)) {
+		nw = make_key(&k, p);
+		f = flow_lookup(t, &k, nw, key_hash(&k, nw));
+		if (f) {
+			r = (is_tcp(p) && (l4(p)[13] & TCP_CWR)) ?
+			    FLUSH_CWR : FLUSH_PASS;
+			flow_flush(t, f, r);
+		}
+	}
+	if (pass != PASS_GSO_IN)
+		p->agg.flush = FLUSH_NONE;
+	t->emit(t->ctx, p);
 }
 
 void gro_receive(struct gro_table *t, struct pkt *p, uint64_t now_ns)
@@ -686,58 +855,43 @@ void gro_receive(struct gro_table *t, struct pkt *p, uint64_t now_ns)
 	enum flush_reason r;
 	struct gro_flow *f;
 	struct gro_key k;
-	uint32_t hash, len;
-	uint8_t mode, flags;
+	struct gro_cb cb;
+	uint32_t nw;
+	uint8_t mode;
 
-	pass = classify(t, p);
+	pass = classify(t, p, &cb);
 	if (pass != PASS_NONE) {
-		if (t->stats)
-			t->stats->pass[pass]++;
-		/* never let a packet overtake its flow's held aggregate
-		 * (stricter than Linux, which may reorder here) */
-		if (has_flow_key(p)) {
-			make_key(&k, p);
-			f = flow_lookup(t, &k, key_hash(&k));
-			if (f) {
-				r = (is_tcp(p) && (l4(p)[13] & TCP_CWR)) ?
-				    FLUSH_CWR : FLUSH_PASS;
-				flow_flush(t, f, r);
-			}
-		}
-		if (pass != PASS_GSO_IN)
-			p->agg.flush = FLUSH_NONE;
-		t->emit(t->ctx, p);
+		gro_pass(t, p, pass);
 		return;
 	}
 
-	make_key(&k, p);
-	hash = key_hash(&k);
-	f = flow_lookup(t, &k, hash);
-	if (!f) {
-		flow_start(t, p, &k, hash, now_ns);
-		return;
+	nw = make_key(&k, p);
+	f = t->last;
+	if (!f || !key_equal(&f->key, &k, nw)) {
+		f = flow_find_or_start(t, p, &k, nw, now_ns);
+		if (!f)
+			return;
 	}
 
-	len = pkt_payload_len(p);
-	r = mismatch(t, f, p, len, &mode);
+	r = mismatch(t, f, &cb, &mode);
 	if (r == FLUSH_NONE &&
-	    pkt_frame_len(f->head) - f->head->l3_off + len > t->cfg.max_ip_len)
+	    pkt_frame_len(f->head) - f->head->l3_off + cb.len > t->cfg.max_ip_len)
 		/* skb_gro_receive: -E2BIG */
 		r = FLUSH_SIZE;
 	if (r != FLUSH_NONE) {
+		/* @p starts the flow's next aggregate */
 		flow_flush(t, f, r);
-		flow_start(t, p, &k, hash, now_ns);
+		flow_find_or_start(t, p, &k, nw, now_ns);
 		return;
 	}
 
-	flags = is_tcp(p) ? l4(p)[13] : 0;
-	flow_merge(t, f, p, len, mode);
+	flow_merge(t, f, p, &cb, mode);
 
 	/* out_check_final in tcp_gro_receive; the smaller final datagram
 	 * and UDP_GRO_CNT_MAX in udp_gro_receive_segment */
-	r = (flags & TCP_FIN) ? FLUSH_FIN :
-	    (flags & TCP_PSH) ? FLUSH_PSH :
-	    len < f->mss ? FLUSH_SHORT :
+	r = (cb.flags & TCP_FIN) ? FLUSH_FIN :
+	    (cb.flags & TCP_PSH) ? FLUSH_PSH :
+	    cb.len < f->mss ? FLUSH_SHORT :
 	    f->count >= t->cfg.max_segs ? FLUSH_SEGS :
 	    FLUSH_NONE;
 	if (r != FLUSH_NONE)

@@ -73,17 +73,32 @@ void pkt_pool_destroy(struct pkt_pool *pool)
 
 void pkt_frags_free(struct pkt_pool *pool, struct pkt *p)
 {
-	struct pkt *f = p->frag_first, *n;
+	struct pkt *f = p->frag_first, *n, *free = pool->free;
+	uint32_t nfree = pool->nfree;
 
 	/* a free buffer carries no chain, so pkt_alloc need not clear one */
 	p->frag_first = p->frag_last = NULL;
 	p->frag_bytes = 0;
 	p->frag_count = 0;
+	/* pkt_free for each, with the list head and count kept in locals
+	 * (a store through f->next could otherwise alias them) */
 	for (; f; f = n) {
 		n = f->frag_next;
 		f->frag_next = NULL;
-		pkt_free(pool, f);
+		if (f->frag_first) {
+			/* a fragment is linear by contract; stay safe anyway */
+			pool->free = free;
+			pool->nfree = nfree;
+			pkt_frags_free(pool, f);
+			free = pool->free;
+			nfree = pool->nfree;
+		}
+		f->next = free;
+		free = f;
+		nfree++;
 	}
+	pool->free = free;
+	pool->nfree = nfree;
 }
 
 int pkt_linearize(struct pkt *p, struct pkt_pool *pool)
@@ -364,20 +379,6 @@ enum drop_reason pkt_parse(struct pkt *p)
 		return DROP_NONE;
 	default:
 		return DROP_NONE;
-	}
-}
-
-uint32_t pkt_ip_len(const struct pkt *p)
-{
-	const uint8_t *ip = p->data + p->l3_off;
-
-	switch (p->l3) {
-	case PKT_L3_IPV4:
-		return get_be16(ip + 2);
-	case PKT_L3_IPV6:
-		return (uint32_t)get_be16(ip + 4) + IPV6_HLEN;
-	default:
-		return pkt_frame_len(p) - p->l3_off;
 	}
 }
 

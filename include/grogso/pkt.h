@@ -31,6 +31,7 @@
 #define PKT_BUF_SIZE (PKT_HEADROOM + PKT_DATA_MAX)
 
 #define ETH_HLEN_ 14
+#define IPV6_HLEN_ 40                   /* the fixed IPv6 header */
 #define ETHTYPE_IPV4 0x0800
 #define ETHTYPE_ARP 0x0806
 #define ETHTYPE_VLAN 0x8100
@@ -218,8 +219,24 @@ int pkt_copy_bits(const struct pkt *p, uint32_t off, void *out, uint32_t len);
  */
 enum drop_reason pkt_parse(struct pkt *p);
 
-/* L3 datagram length (IPv4 total length, IPv6 payload length + 40). */
-uint32_t pkt_ip_len(const struct pkt *p);
+/*
+ * L3 datagram length (IPv4 total length, IPv6 payload length + 40); for
+ * a frame that is neither, the bytes after l3_off.  Inline: GRO and GSO
+ * ask for it on every packet.
+ */
+static inline uint32_t pkt_ip_len(const struct pkt *p)
+{
+	const uint8_t *ip = p->data + p->l3_off;
+
+	switch (p->l3) {
+	case PKT_L3_IPV4:
+		return (uint32_t)ip[2] << 8 | ip[3];
+	case PKT_L3_IPV6:
+		return ((uint32_t)ip[4] << 8 | ip[5]) + IPV6_HLEN_;
+	default:
+		return pkt_frame_len(p) - p->l3_off;
+	}
+}
 
 /* TCP/UDP payload bytes. */
 static inline uint32_t pkt_payload_len(const struct pkt *p)

@@ -1382,6 +1382,41 @@ static void test_pass_flushes_own_flow_only(void **state)
 	assert_int_equal(gro_held(gt), 1);
 }
 
+/*
+ * The flow of the previous packet is tried before the table: it must
+ * never take another flow's segment, whichever flow came last and after
+ * a flush has freed and handed out its entry again.
+ */
+static void test_last_flow_shortcut_keeps_flows_apart(void **state)
+{
+	struct frame_spec a = tcp_spec(0), b = tcp_spec(0);
+
+	(void)state;
+	b.sport = 40001;
+	b.pay_seed = 9;
+	tcp_send(&a, 0, P);
+	tcp_send(&a, P, P);
+	tcp_send(&b, 0, P);
+	tcp_send(&a, 2 * P, P);
+	tcp_send(&b, P, P);
+	gro_flush_all(gt, FLUSH_BATCH);
+	EXPECT(3 * P, 2 * P);
+	assert_int_equal(get_be16(sink.p[0]->data + 34), 40000);
+	assert_int_equal(get_be16(sink.p[1]->data + 34), 40001);
+	sink_clear();
+
+	tcp_send(&b, 2 * P, P);
+	tcp_send(&a, 3 * P, P);
+	tcp_send(&b, 3 * P, P);
+	gro_flush_all(gt, FLUSH_BATCH);
+	EXPECT(2 * P, P);
+	assert_int_equal(get_be16(sink.p[0]->data + 34), 40001);
+	assert_int_equal(get_be16(sink.p[1]->data + 34), 40000);
+	assert_int_equal(sink.p[0]->agg.segs, 2);
+	assert_int_equal(sink.p[1]->agg.segs, 1);
+	assert_int_equal(gro_held(gt), 0);
+}
+
 static void test_table_full_flushes_oldest(void **state)
 {
 	struct gro_config cfg;
@@ -1725,6 +1760,7 @@ int main(void)
 		SELFTEST(test_udp_length_shorter_than_ip_payload_passes),
 		SELFTEST(test_lab_udp_ids_1_2_3_then_4_5_6),
 		SELFTEST(test_pass_flushes_own_flow_only),
+		SELFTEST(test_last_flow_shortcut_keeps_flows_apart),
 		SELFTEST(test_table_full_flushes_oldest),
 		SELFTEST(test_flush_all_emits_oldest_first),
 		SELFTEST(test_flush_older_uses_head_time),
