@@ -212,6 +212,11 @@ if "sum" in udp:
 else:
     print("  UDP  failed: %s" % (udp_err or "no result"))
 
+def pct(part, whole):
+    """A share in whole percent, "<1" rather than 0 when there is some."""
+    p = 100 * part // whole
+    return str(p) if p or not part else "<1"
+
 recs = list(read_agg(os.path.join(work, "agg.json")))
 gro = [r for r in recs if r.get("ev") == "gro"]
 gso = [r for r in recs if r.get("ev") == "gso"]
@@ -227,7 +232,7 @@ for proto in ("tcp4", "udp4", "tcp6", "udp6"):
     print("  %-24s %8d  %9.1f  %8d  %10.0f  %s" % (
         proto, len(g), sum(segs) / len(segs), max(segs),
         sum(r["bytes"] for r in g) / len(g),
-        ", ".join("%s %d%%" % (why.get(k, k), 100 * v // len(g)) for k, v in fl)))
+        ", ".join("%s %s%%" % (why.get(k, k), pct(v, len(g))) for k, v in fl)))
 if not gro:
     print("  none (is the aggregate log empty?  see grogso.err)")
 lan = ports.get("lan", {})
@@ -256,7 +261,7 @@ def seen(a, cur, by):
         if udp_pk[i][0] != first:
             continue
         if udp_pk[i][1] == a["bytes"]:
-            return "none: 1 x %d B, id %d (whole)" % (udp_pk[i][1], first), i + 1
+            return "whole: 1 x %d B, id %d (not segmented)" % (udp_pk[i][1], first), i + 1
         got = []
         j = i
         while j < len(udp_pk) and len(got) < n and udp_pk[j][0] == want[len(got)]:
