@@ -191,10 +191,10 @@ for config, io in keys:
     cells = []
     for p in ("tcp", "udp"):
         g = med(config, io, p, "gbps")
-        ratio = g / base[p] if base[p] else float("nan")
+        ratio = "%6.2f" % (g / base[p]) if base[p] else "%6s" % "-"
         cpu = per_gb(config, io, p, "softirq_s" if io == "kernel" else "grogso_cpu_s")
         sirq = per_gb(config, io, p, "softirq_s")
-        cells.append("%7.2f %6.2f %9.3f %9.3f" % (g, ratio, cpu, sirq))
+        cells.append("%7.2f %s %9.3f %9.3f" % (g, ratio, cpu, sirq))
     print("%-13s %-6s | %s | %s" % (config, io, cells[0], cells[1]))
 print()
 print("cpu s/GB: grogso's user+system time; for the kernel rows, softirq time.")
