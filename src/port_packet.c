@@ -96,7 +96,6 @@ static void kernel_gro_check(struct port *pt, const struct config *c)
 		 pt->ifname);
 }
 
-
 /*
  * Map a TPACKET_V2 receive ring whose slots hold a frame of the link's
  * MTU.  Must run before bind, after PACKET_VNET_HDR (the kernel refuses
