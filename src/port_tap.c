@@ -120,8 +120,6 @@ static int tap_open(struct port *pt, const struct config *c)
 		return err;
 	}
 	offload_name(pt->u.tap.offload, off, sizeof(off));
-	log_info("%s: tap:%s offloads negotiated: %s", pt->name, pt->ifname,
-		 off);
 
 	err = nl_link_get(pt->ifname, &l);
 	if (!err)
@@ -140,6 +138,9 @@ static int tap_open(struct port *pt, const struct config *c)
 	tap_mac(pt->ifname, pt->caps.mac);
 	/* The carrier follows the fd, which we hold: the link is ours. */
 	pt->link_up = 1;
+	log_info("%s: tap:%s ifindex %d MTU %u gso_max_size %u, offloads "
+		 "negotiated: %s", pt->name, pt->ifname, l.ifindex, l.mtu,
+		 pt->caps.gso_max_size, off);
 	return 0;
 }
 
