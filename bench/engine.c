@@ -19,7 +19,11 @@
 
 #define BENCH_BATCH 64                  /* frames per rx batch, then a flush */
 #define BENCH_MSS 1448
-#define BENCH_MIN_NS 300000000ull       /* run every row at least 0.3 s */
+#define BENCH_MIN_NS 300000000ull       /* run every GSO and csum row at least 0.3 s */
+#define BENCH_GRO_NS 600000000ull       /* a GRO row in all (as its two 0.3 s loops were) */
+#define BENCH_ROUNDS 10                 /* GRO rows take turns, a slice each */
+#define BENCH_WARM_PAIRS 128            /* per slice, not counted: each half goes twice round 4096 flows */
+#define BENCH_MAX_PAIRS 150000          /* samples a row keeps: 0.6 s of 4 us pairs */
 #define BENCH_POOL 512
 #define BENCH_GSO_PAY (BENCH_MSS * 45)  /* 65160 bytes: the largest multiple that fits */
 
@@ -129,68 +133,149 @@ static void emit_free(void *arg, struct pkt *p)
 	pkt_free(c->pool, p);
 }
 
+/* The next frame of the stream at flow *@j into a pool buffer, parsed. */
+static struct pkt *frame_in(uint32_t nflows, uint32_t *j)
+{
+	struct pkt *p = pkt_alloc(&pool);
+
+	if (!p) {
+		fprintf(stderr, "pool empty\n");
+		exit(1);
+	}
+	next_frame(p, &flows[*j]);
+	if (++*j == nflows)
+		*j = 0;
+	if (pkt_parse(p) != DROP_NONE) {
+		fprintf(stderr, "bad frame\n");
+		exit(1);
+	}
+	return p;
+}
+
 /*
- * Feed batches of BENCH_BATCH frames, flow j % @nflows for the j-th,
- * with a flush after each batch.  With @gro 0 only the copy and parse
- * run (the baseline subtracted from the GRO row), and the batch's
- * buffers are held until the batch ends, as a port's rx batch holds
- * them: both runs then write into the same rotating set of buffers, and
- * the difference is GRO's own work, not a smaller cache footprint of
- * the baseline.  Returns ns/packet.
+ * The baseline half of a pair: BENCH_BATCH frames copied and parsed,
+ * their buffers held until the batch ends, as a port's rx batch holds
+ * them, then freed.
  */
-static double run_gro(uint32_t nflows, int gro, uint8_t csum,
-		      double *segs_per_agg)
+static void batch_base(uint32_t nflows, uint32_t *j)
+{
+	struct pkt *held[BENCH_BATCH];
+	uint32_t k;
+
+	for (k = 0; k < BENCH_BATCH; k++) {
+		held[k] = frame_in(nflows, j);
+		sink += held[k]->pay_off;
+	}
+	for (k = 0; k < BENCH_BATCH; k++)
+		pkt_free(&pool, held[k]);
+}
+
+/* The GRO half: the same copy and parse, each frame into gro_receive,
+ * then gro_flush_all(FLUSH_BATCH); the emit callback frees. */
+static void batch_gro(struct gro_table *t, uint32_t nflows, uint32_t *j,
+		      uint8_t csum, uint64_t *pkts)
+{
+	struct pkt *p;
+	uint32_t k;
+
+	for (k = 0; k < BENCH_BATCH; k++) {
+		p = frame_in(nflows, j);
+		p->csum = csum;
+		gro_receive(t, p, (*pkts)++);
+	}
+	gro_flush_all(t, FLUSH_BATCH);
+}
+
+/* One GRO row: its samples, one per pair, and what it emitted. */
+struct gro_row {
+	char name[40];
+	uint32_t nflows;
+	uint8_t csum;                   /* p->csum given to gro_receive */
+	int32_t *tb, *tg;               /* ns of each baseline, GRO batch */
+	int32_t *td;                    /* gro_result: tg - tb */
+	size_t n;
+	uint64_t aggs, segs;
+};
+
+/*
+ * One slice of row @r: BENCH_WARM_PAIRS pairs not counted, then timed
+ * pairs (a baseline batch, then a GRO batch, each timed on its own) for
+ * BENCH_GRO_NS / BENCH_ROUNDS.  Both halves take the same 64 buffers
+ * from the pool and copy from the same flow templates; the baseline's
+ * stream starts half way through the flows, so the two halves copy
+ * templates last used equally long ago (see bench/README).
+ */
+static void gro_slice(struct gro_row *r)
 {
 	struct bench_ctx ctx = { .pool = &pool };
 	struct gro_config cfg;
-	struct gro_table *t = NULL;
-	struct pkt *p, *held[BENCH_BATCH];
-	uint64_t t0, el, pkts = 0;
-	uint32_t j = 0, k;
+	struct gro_table *t;
+	uint64_t t0, t1, t2, start, pkts = 0;
+	uint32_t jg = 0, jb = r->nflows / 2;
+	size_t i;
 
-	flows_init(nflows);
+	flows_init(r->nflows);
 	gro_config_default(&cfg);
 	t = gro_create(&cfg, &pool, NULL, emit_free, &ctx);
 	if (!t) {
 		fprintf(stderr, "gro_create failed\n");
 		exit(1);
 	}
-	t0 = now_ns();
+	for (i = 0; i < BENCH_WARM_PAIRS; i++) {
+		batch_base(r->nflows, &jb);
+		batch_gro(t, r->nflows, &jg, r->csum, &pkts);
+	}
+	ctx.aggs = ctx.segs = 0;
+	start = now_ns();
 	do {
-		for (k = 0; k < BENCH_BATCH; k++) {
-			p = pkt_alloc(&pool);
-			if (!p) {
-				fprintf(stderr, "pool empty\n");
-				exit(1);
-			}
-			next_frame(p, &flows[j]);
-			if (++j == nflows)
-				j = 0;
-			if (pkt_parse(p) != DROP_NONE) {
-				fprintf(stderr, "bad frame\n");
-				exit(1);
-			}
-			if (gro) {
-				p->csum = csum;
-				gro_receive(t, p, pkts);
-			} else {
-				sink += p->pay_off;
-				held[k] = p;
-			}
-			pkts++;
-		}
-		if (gro) {
-			gro_flush_all(t, FLUSH_BATCH);
-		} else {
-			for (k = 0; k < BENCH_BATCH; k++)
-				pkt_free(&pool, held[k]);
-		}
-		el = now_ns() - t0;
-	} while (el < BENCH_MIN_NS);
+		t0 = now_ns();
+		batch_base(r->nflows, &jb);
+		t1 = now_ns();
+		batch_gro(t, r->nflows, &jg, r->csum, &pkts);
+		t2 = now_ns();
+		r->tb[r->n] = (int32_t)(t1 - t0);
+		r->tg[r->n] = (int32_t)(t2 - t1);
+		r->n++;
+	} while (r->n < BENCH_MAX_PAIRS &&
+		 t2 - start < BENCH_GRO_NS / BENCH_ROUNDS);
 	gro_destroy(t);
-	if (segs_per_agg)
-		*segs_per_agg = ctx.aggs ? (double)ctx.segs / (double)ctx.aggs : 0;
-	return (double)el / (double)pkts;
+	r->aggs += ctx.aggs;
+	r->segs += ctx.segs;
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The @q-th quantile (0..1) of @v (@n values, sorted), ns per packet. */
+static double quantile(const int32_t *v, size_t n, double q)
+{
+	return (double)v[(size_t)(q * (double)(n - 1) + 0.5)] / BENCH_BATCH;
+}
+
+/*
+ * Row @r's results in ns/packet: the median GRO batch (@total), the
+ * median baseline batch (@base), and the quartiles of the per-pair
+ * differences GRO - baseline (@gro: q1, median, q3).  Sorts the samples.
+ */
+static void gro_result(struct gro_row *r, double *total, double *base,
+		       double gro[3])
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		r->td[i] = r->tg[i] - r->tb[i];
+	qsort(r->tg, r->n, sizeof(*r->tg), cmp_i32);
+	qsort(r->tb, r->n, sizeof(*r->tb), cmp_i32);
+	qsort(r->td, r->n, sizeof(*r->td), cmp_i32);
+	*total = quantile(r->tg, r->n, 0.5);
+	*base = quantile(r->tb, r->n, 0.5);
+	gro[0] = quantile(r->td, r->n, 0.25);
+	gro[1] = quantile(r->td, r->n, 0.5);
+	gro[2] = quantile(r->td, r->n, 0.75);
 }
 
 static double run_gso(int offload)
@@ -259,9 +344,11 @@ static double run_csum(size_t len)
 int main(int argc, char **argv)
 {
 	static const uint32_t nflows[] = { 1, 16, 256, 4096 };
-	char cpu[128], target[48];
-	double base, total, spa, gro1 = 0;
-	size_t i;
+	static struct gro_row rows[8];
+	struct gro_row *r;
+	char cpu[128], target[48], q[32];
+	double total, base, gro[3], gro1 = 0;
+	size_t i, nrows = 0, round;
 	int v;
 
 	only = argc > 1 ? argv[1] : NULL;
@@ -272,39 +359,65 @@ int main(int argc, char **argv)
 	flows = calloc(4096, sizeof(*flows));
 	if (!flows)
 		return 1;
+	for (v = 0; v < 2; v++) {
+		for (i = 0; i < sizeof(nflows) / sizeof(nflows[0]); i++) {
+			r = &rows[nrows];
+			snprintf(r->name, sizeof(r->name), "gro %4u flow%s csum %s",
+				 nflows[i], nflows[i] > 1 ? "s" : " ",
+				 v ? "verified" : "valid");
+			if (!want_row(r->name))
+				continue;
+			r->nflows = nflows[i];
+			r->csum = v ? PKT_CSUM_UNKNOWN : PKT_CSUM_VALID;
+			r->tb = calloc(BENCH_MAX_PAIRS, sizeof(*r->tb));
+			r->tg = calloc(BENCH_MAX_PAIRS, sizeof(*r->tg));
+			r->td = calloc(BENCH_MAX_PAIRS, sizeof(*r->td));
+			if (!r->tb || !r->tg || !r->td) {
+				fprintf(stderr, "out of memory\n");
+				return 1;
+			}
+			nrows++;
+		}
+	}
 	cpu_model(cpu, sizeof(cpu));
 	printf("grogso engine benchmark\ncpu: %s\n", cpu);
 	printf("GRO: TCP/IPv4, MSS %d, batches of %d frames then gro_flush_all;\n"
 	       "     copy+parse = memcpy of a per-flow template + seq/ID patch + pkt_parse (baseline)\n"
-	       "     gro = total - copy+parse\n\n", BENCH_MSS, BENCH_BATCH);
+	       "     baseline and GRO batches alternate, each timed; ns/packet:\n"
+	       "     total, copy+parse = median batch; gro = median of (GRO - baseline)\n"
+	       "     per pair, q1..q3 its quartiles\n\n", BENCH_MSS, BENCH_BATCH);
 
-	printf("%-34s %10s %10s %10s %9s  %s\n", "row", "total", "copy+parse",
-	       "gro", "segs/agg", "target (gro)");
-	for (v = 0; v < 2; v++) {
-		uint8_t cs = v ? PKT_CSUM_UNKNOWN : PKT_CSUM_VALID;
+	/* the rows take turns, so that all of them see the same spells of
+	 * load on a shared machine */
+	for (round = 0; round < BENCH_ROUNDS; round++)
+		for (i = 0; i < nrows; i++)
+			gro_slice(&rows[i]);
 
-		for (i = 0; i < sizeof(nflows) / sizeof(nflows[0]); i++) {
-			char row[64];
-
-			snprintf(row, sizeof(row), "gro %4u flow%s csum %s",
-				 nflows[i], nflows[i] > 1 ? "s" : " ",
-				 v ? "verified" : "valid");
-			if (!want_row(row))
-				continue;
-			base = run_gro(nflows[i], 0, cs, NULL);
-			total = run_gro(nflows[i], 1, cs, &spa);
-			if (!v && i == 0) {
-				gro1 = total - base;
-				snprintf(target, sizeof(target), "<= 30 ns/pkt");
-			} else if (!v && nflows[i] == 4096) {
-				snprintf(target, sizeof(target),
-					 "<= 60 ns/pkt (2x 1 flow: %.1f)", 2 * gro1);
-			} else {
-				snprintf(target, sizeof(target), "-");
-			}
-			printf("%-34s %7.1f ns %7.1f ns %7.1f ns %9.1f  %s\n", row,
-			       total, base, total - base, spa, target);
+	if (nrows)
+		printf("%-34s %10s %10s %10s %9s %13s  %s\n", "row", "total",
+		       "copy+parse", "gro", "segs/agg", "gro q1..q3",
+		       "target (gro)");
+	for (i = 0; i < nrows; i++) {
+		r = &rows[i];
+		gro_result(r, &total, &base, gro);
+		if (r->csum == PKT_CSUM_VALID && r->nflows == 1) {
+			gro1 = gro[1];
+			snprintf(target, sizeof(target), "<= 30 ns/pkt");
+		} else if (r->csum == PKT_CSUM_VALID && r->nflows == 4096) {
+			snprintf(target, sizeof(target),
+				 "<= 60 ns/pkt (2x 1 flow: %.1f)", 2 * gro1);
+		} else {
+			snprintf(target, sizeof(target), "-");
 		}
+		snprintf(q, sizeof(q), "%.1f..%.1f", gro[0], gro[2]);
+		/* the columns up to segs/agg as before: bench/compare.sh
+		 * reads them by position */
+		printf("%-34s %7.1f ns %7.1f ns %7.1f ns %9.1f %13s  %s\n",
+		       r->name, total, base, gro[1],
+		       r->aggs ? (double)r->segs / (double)r->aggs : 0, q, target);
+		free(r->tb);
+		free(r->tg);
+		free(r->td);
 	}
 
 	printf("\n%-34s %10s  %s\n", "row", "value", "target");

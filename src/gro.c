@@ -20,9 +20,17 @@
  * gro_cb), the flow of the previous packet is tried before the hash
  * table, the key is hashed and compared as 64-bit words (four for IPv4),
  * and what the merge path rarely needs (passing a packet by, starting a
- * flow, completing an aggregate) is kept out of line.  None of this
- * changes which packets merge: every rule is checked as before, in the
- * same order.
+ * flow, completing an aggregate) is kept out of line.  The other common
+ * case, many flows with a packet each per batch, starts and completes a
+ * flow per packet, so that path does only what a single needs:
+ * flow_start takes the payload length, flags and ID from gro_cb instead
+ * of the packet and stores only the key words that count; the entry
+ * keeps the head's p->agg whole, so starting and completing each write
+ * it in one store; completing the oldest (flush_all, the timer, a full
+ * table) skips the general unlink; a flow leaving its bucket empty only
+ * clears the bucket's bit; and an entry going free keeps the links that
+ * nothing reads until it is used again.  None of this changes which
+ * packets merge: every rule is checked as before, in the same order.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -63,13 +71,15 @@
  *   w[1]  MAC bytes 8-11, VLAN TCI, has_vlan, l3
  *   w[2]  L4 protocol, IPv6 flow label, the two ports
  *   w[3]  IPv4: source and destination; IPv6: source bytes 0-7
- *   w[4]  IPv6: source bytes 8-15 (IPv4: 0)
- *   w[5]  IPv6: destination bytes 0-7 (IPv4: 0)
- *   w[6]  IPv6: destination bytes 8-15 (IPv4: 0)
+ *   w[4]  IPv6: source bytes 8-15 (IPv4: unused)
+ *   w[5]  IPv6: destination bytes 0-7 (IPv4: unused)
+ *   w[6]  IPv6: destination bytes 8-15 (IPv4: unused)
  * Words are in host order: they are only hashed and compared.  l3 in
  * w[1] keeps IPv4 and IPv6 keys apart, so once w[1] matches both keys
- * are IPv4 (and w[4..6] are 0 in both) or both IPv6: an IPv4 key is
- * hashed and compared as its first GRO_KEY_WORDS_V4 words only.
+ * are IPv4 or both IPv6: an IPv4 key is made, stored, hashed and
+ * compared as its first GRO_KEY_WORDS_V4 words only, and whatever an
+ * entry holds in w[4..6] from an earlier IPv6 flow cannot make an IPv6
+ * key match it (w[1] already differs).
  */
 struct gro_key {
 	uint64_t w[GRO_KEY_WORDS];
@@ -85,11 +95,15 @@ struct gro_flow {
 	struct pkt *head;
 	uint32_t hash;
 	uint32_t pay_total;             /* payload bytes merged so far */
+	/*
+	 * The head's p->agg as it will be emitted (flush aside, which stays
+	 * 0 here): segs, the IDs of the head (ipid_first) and of the last
+	 * segment, the ID mode.  Kept whole, so that starting a flow and
+	 * completing one each store it at once.
+	 */
+	struct pkt_agg agg;
 	uint16_t mss;                   /* head payload: the aggregate's gso_size */
-	uint16_t count;                 /* segments */
-	uint16_t ipid_head, ipid_last;
 	uint16_t l3_off, l4_off;        /* the head's, for its headers */
-	uint8_t ipid_mode;              /* enum pkt_ipid_mode */
 	struct gro_key key;
 	/* second line: the lists, touched when a flow starts and ends */
 	struct gro_flow *hnext;         /* hash chain; free list when unused */
@@ -125,7 +139,8 @@ struct gro_table {
 	 * gro_bitmask, per bucket).  A packet of a new flow then learns so
 	 * from this small, always cached map instead of loading its bucket
 	 * from a large array, and linking and unlinking only store to the
-	 * buckets.
+	 * buckets.  A bucket whose bit is clear is never read, so the last
+	 * flow leaving one leaves its stale pointer there.
 	 */
 	uint64_t *busy;
 	uint32_t bucket_mask;
@@ -299,12 +314,16 @@ static uint32_t load32(const uint8_t *b)
 	return v;
 }
 
-/* Fill @k from @p.  Returns the words that count: GRO_KEY_WORDS_V4 for
- * IPv4, GRO_KEY_WORDS for IPv6. */
-static inline uint32_t make_key(struct gro_key *k, const struct pkt *p)
+/*
+ * Fill @k from @p, whose L3 and L4 headers are at @ip and @th.  Returns
+ * the words that count: GRO_KEY_WORDS_V4 for IPv4 (w[4..6] are left
+ * unset: nothing reads past the words that count), GRO_KEY_WORDS for
+ * IPv6.
+ */
+static inline uint32_t make_key(struct gro_key *k, const struct pkt *p,
+				const uint8_t *ip, const uint8_t *th)
 {
-	const uint8_t *ip = l3(p);
-	uint64_t w2 = (uint64_t)p->l4_proto | (uint64_t)load32(l4(p)) << 32;
+	uint64_t w2 = (uint64_t)p->l4_proto | (uint64_t)load32(th) << 32;
 
 	k->w[0] = load64(p->data);
 	k->w[1] = (uint64_t)load32(p->data + 8) |
@@ -313,7 +332,6 @@ static inline uint32_t make_key(struct gro_key *k, const struct pkt *p)
 	if (is_v4(p)) {
 		k->w[2] = w2;
 		k->w[3] = load64(ip + 12);      /* saddr, daddr */
-		k->w[4] = k->w[5] = k->w[6] = 0;
 		return GRO_KEY_WORDS_V4;
 	}
 	k->w[2] = w2 | (uint64_t)(get_be32(ip) & 0xfffff) << 8;
@@ -392,16 +410,34 @@ static inline struct gro_flow *flow_lookup(struct gro_table *t,
 	return NULL;
 }
 
-static void flow_unlink(struct gro_table *t, struct gro_flow *f)
+/*
+ * Take @f, already off the age list, out of its hash chain and put it
+ * on the free list.  A free entry's head and age links are never read
+ * (flow_start sets them), so they are left as they are.
+ */
+static inline void flow_release(struct gro_table *t, struct gro_flow *f)
 {
 	uint32_t i = f->hash & t->bucket_mask;
 
-	*f->hprev = f->hnext;
 	if (f->hnext)
 		f->hnext->hprev = f->hprev;
-	else if (f->hprev == &t->buckets[i])
-		bucket_mark(t, i, 0);   /* it was the only one */
+	if (!f->hnext && f->hprev == &t->buckets[i])
+		/* it was the only one: the bucket is not read again until
+		 * flow_start stores to it, so only its bit is cleared */
+		bucket_mark(t, i, 0);
+	else
+		*f->hprev = f->hnext;
 
+	if (t->last == f)
+		t->last = NULL;
+	f->hnext = t->free;
+	t->free = f;
+	t->held--;
+}
+
+/* Take @f off the table wherever it is on the age list. */
+static void flow_unlink(struct gro_table *t, struct gro_flow *f)
+{
 	if (f->older)
 		f->older->newer = f->newer;
 	else
@@ -410,14 +446,18 @@ static void flow_unlink(struct gro_table *t, struct gro_flow *f)
 		f->newer->older = f->older;
 	else
 		t->newest = f->older;
+	flow_release(t, f);
+}
 
-	if (t->last == f)
-		t->last = NULL;
-	f->head = NULL;
-	f->older = f->newer = NULL;
-	f->hnext = t->free;
-	t->free = f;
-	t->held--;
+/* Take @f, the oldest, off the table: flush_all, the timer, a full table. */
+static inline void flow_unlink_oldest(struct gro_table *t, struct gro_flow *f)
+{
+	t->oldest = f->newer;
+	if (f->newer)
+		f->newer->older = NULL;
+	else
+		t->newest = NULL;
+	flow_release(t, f);
 }
 
 /* ---- completing an aggregate ---- */
@@ -470,37 +510,56 @@ static void emit_agg(struct gro_table *t, struct pkt *p, uint16_t segs,
 	t->emit(t->ctx, p);
 }
 
-static void flow_flush(struct gro_table *t, struct gro_flow *f,
-		       enum flush_reason reason)
+/* Write what GRO learnt into @f's head and complete it; returns the head. */
+static inline struct pkt *flow_complete(struct gro_flow *f)
 {
 	struct pkt *p = f->head;
-	uint16_t segs = f->count;
 
-	/* the flow has them right for either family (flow_start: SINGLE
-	 * for IPv4, NONE and 0 for IPv6; a merge decides INC or FIXED), so
+	/* the flow has it right for either family (flow_start: SINGLE for
+	 * IPv4, NONE and 0 for IPv6; a merge decides INC or FIXED), so
 	 * nothing is read back from the head, which may have left the cache
 	 * since it arrived */
-	p->agg.segs = segs;
-	p->agg.ipid_first = f->ipid_head;
-	p->agg.ipid_last = f->ipid_last;
-	p->agg.ipid_mode = f->ipid_mode;
-	if (segs >= 2)
+	p->agg = f->agg;
+	if (f->agg.segs >= 2)
 		finalise(f);
+	return p;
+}
+
+/* Emit @f's aggregate, for @reason; @f may be anywhere on the age list. */
+static GRO_NOINLINE void flow_flush(struct gro_table *t, struct gro_flow *f,
+				    enum flush_reason reason)
+{
+	struct pkt *p = flow_complete(f);
+	uint16_t segs = f->agg.segs;
+
 	/* unlink before emitting, so the callback sees a consistent table */
 	flow_unlink(t, f);
+	emit_agg(t, p, segs, reason);
+}
+
+/* flow_flush of the oldest flow: what flush_all and the timer do, in a
+ * loop, for every held flow. */
+static inline void flow_flush_oldest(struct gro_table *t,
+				     enum flush_reason reason)
+{
+	struct gro_flow *f = t->oldest;
+	struct pkt *p = flow_complete(f);
+	uint16_t segs = f->agg.segs;
+
+	flow_unlink_oldest(t, f);
 	emit_agg(t, p, segs, reason);
 }
 
 void gro_flush_all(struct gro_table *t, enum flush_reason reason)
 {
 	while (t->oldest)
-		flow_flush(t, t->oldest, reason);
+		flow_flush_oldest(t, reason);
 }
 
 uint64_t gro_flush_older(struct gro_table *t, uint64_t before_ns)
 {
 	while (t->oldest && t->oldest->start_ns < before_ns)
-		flow_flush(t, t->oldest, FLUSH_TIMER);
+		flow_flush_oldest(t, FLUSH_TIMER);
 	return t->oldest ? t->oldest->start_ns : 0;
 }
 
@@ -583,9 +642,9 @@ static enum pass_reason classify(struct gro_table *t, struct pkt *p,
  */
 static int ipid_ok(const struct gro_flow *f, uint16_t id, uint8_t *mode)
 {
-	uint16_t off = (uint16_t)(id - f->ipid_head);
+	uint16_t off = (uint16_t)(id - f->agg.ipid_first);
 
-	if (f->count == 1) {
+	if (f->agg.segs == 1) {
 		if (off == 0)
 			*mode = PKT_IPID_FIXED;
 		else if (off == 1)
@@ -594,10 +653,10 @@ static int ipid_ok(const struct gro_flow *f, uint16_t id, uint8_t *mode)
 			return 0;
 		return 1;
 	}
-	*mode = f->ipid_mode;
-	if (f->ipid_mode == PKT_IPID_FIXED)
+	*mode = f->agg.ipid_mode;
+	if (f->agg.ipid_mode == PKT_IPID_FIXED)
 		return off == 0;
-	return off == f->count;
+	return off == f->agg.segs;
 }
 
 /* IPv4 against the head: inet_gro_flush. */
@@ -684,7 +743,7 @@ static enum flush_reason mismatch(struct gro_table *t,
 {
 	enum flush_reason r;
 
-	*mode = f->ipid_mode;
+	*mode = f->agg.ipid_mode;
 	r = cb->v4 ? ip4_mismatch(t, f, cb, mode) : ip6_mismatch(f, cb);
 	if (r != FLUSH_NONE)
 		return r;
@@ -694,29 +753,46 @@ static enum flush_reason mismatch(struct gro_table *t,
 	return cb->len > f->mss ? FLUSH_LEN : FLUSH_NONE;
 }
 
+/* Make room in a full table: the oldest aggregate is emitted. */
+static GRO_NOINLINE void flow_flush_full(struct gro_table *t)
+{
+	flow_flush_oldest(t, FLUSH_FULL);
+}
+
 /*
- * Make @p the head of a new aggregate with key @k (hash @hash), or emit
- * it alone when its own flags end an aggregate at once (PSH/FIN with
- * nothing held: the final flush of tcp_gro_receive).
+ * Make @p the head of a new aggregate with key @k (@nw words, hash
+ * @hash), or emit it alone when its own flags end an aggregate at once
+ * (PSH/FIN with nothing held: the final flush of tcp_gro_receive).
  */
 static void flow_start(struct gro_table *t, struct pkt *p,
-		       const struct gro_key *k, uint32_t hash, uint64_t now_ns)
+		       const struct gro_cb *cb, const struct gro_key *k,
+		       uint32_t nw, uint32_t hash, uint64_t now_ns)
 {
 	struct gro_flow *f, **b;
-	uint32_t len = pkt_payload_len(p), i;
+	uint32_t i;
 
-	if (is_tcp(p) && (l4(p)[13] & TCP_FINAL)) {
+	/* cb->flags is 0 for UDP */
+	if (cb->flags & TCP_FINAL) {
 		p->agg.segs = 1;
-		emit_agg(t, p, 1, (l4(p)[13] & TCP_FIN) ? FLUSH_FIN : FLUSH_PSH);
+		emit_agg(t, p, 1, (cb->flags & TCP_FIN) ? FLUSH_FIN : FLUSH_PSH);
 		return;
 	}
 	if (!t->free)
 		/* never drop: make room by completing the oldest */
-		flow_flush(t, t->oldest, FLUSH_FULL);
+		flow_flush_full(t);
 	f = t->free;
 	t->free = f->hnext;
 
-	f->key = *k;
+	/* the words that count (make_key) */
+	f->key.w[0] = k->w[0];
+	f->key.w[1] = k->w[1];
+	f->key.w[2] = k->w[2];
+	f->key.w[3] = k->w[3];
+	if (nw > GRO_KEY_WORDS_V4) {
+		f->key.w[4] = k->w[4];
+		f->key.w[5] = k->w[5];
+		f->key.w[6] = k->w[6];
+	}
 	f->hash = hash;
 	i = hash & t->bucket_mask;
 	b = &t->buckets[i];
@@ -744,15 +820,17 @@ static void flow_start(struct gro_table *t, struct pkt *p,
 	f->l3_off = p->l3_off;
 	f->l4_off = p->l4_off;
 	f->start_ns = now_ns;
-	f->pay_total = len;
-	f->mss = (uint16_t)len;
-	f->count = 1;
-	if (is_v4(p)) {
-		f->ipid_head = f->ipid_last = ip4_id(l3(p));
-		f->ipid_mode = PKT_IPID_SINGLE;
+	f->pay_total = cb->len;
+	f->mss = (uint16_t)cb->len;
+	if (cb->v4) {
+		uint16_t id = ip4_id(cb->ip);
+
+		f->agg = (struct pkt_agg){ .segs = 1, .ipid_first = id,
+					   .ipid_last = id,
+					   .ipid_mode = PKT_IPID_SINGLE };
 	} else {
-		f->ipid_head = f->ipid_last = 0;
-		f->ipid_mode = PKT_IPID_NONE;
+		f->agg = (struct pkt_agg){ .segs = 1,
+					   .ipid_mode = PKT_IPID_NONE };
 	}
 }
 
@@ -764,7 +842,8 @@ static void flow_start(struct gro_table *t, struct pkt *p,
  */
 static GRO_NOINLINE struct gro_flow *
 flow_find_or_start(struct gro_table *t, struct pkt *p,
-		   const struct gro_key *k, uint32_t nw, uint64_t now_ns)
+		   const struct gro_cb *cb, const struct gro_key *k,
+		   uint32_t nw, uint64_t now_ns)
 {
 	uint32_t hash = key_hash(k, nw);
 	struct gro_flow *f = flow_lookup(t, k, nw, hash);
@@ -772,7 +851,7 @@ flow_find_or_start(struct gro_table *t, struct pkt *p,
 	if (f)
 		t->last = f;
 	else
-		flow_start(t, p, k, hash, now_ns);
+		flow_start(t, p, cb, k, nw, hash, now_ns);
 	return f;
 }
 
@@ -791,10 +870,10 @@ static void flow_merge(struct gro_table *t, struct gro_flow *f,
 	uint8_t *pay = p->data + p->pay_off;
 
 	f->pay_total += len;
-	f->count++;
-	f->ipid_mode = mode;
+	f->agg.segs++;
+	f->agg.ipid_mode = mode;
 	if (cb->v4)
-		f->ipid_last = ip4_id(cb->ip);
+		f->agg.ipid_last = ip4_id(cb->ip);
 	if (cb->flags & TCP_FINAL)
 		/* tcp_gro_receive ORs the final flags into the head */
 		flow_l4(f)[13] |= cb->flags & TCP_FINAL;
@@ -836,7 +915,7 @@ gro_pass(struct gro_table *t, struct pkt *p, enum pass_reason pass)
 	/* never let a packet overtake its flow's held aggregate
 	 * (stricter than Linux, which may reorder here) */
 	if (has_flow_key(p)) {
-		nw = make_key(&k, p);
+		nw = make_key(&k, p, l3(p), l4(p));
 		f = flow_lookup(t, &k, nw, key_hash(&k, nw));
 		if (f) {
 			r = (is_tcp(p) && (l4(p)[13] & TCP_CWR)) ?
@@ -865,10 +944,10 @@ void gro_receive(struct gro_table *t, struct pkt *p, uint64_t now_ns)
 		return;
 	}
 
-	nw = make_key(&k, p);
+	nw = make_key(&k, p, cb.ip, cb.th);
 	f = t->last;
 	if (!f || !key_equal(&f->key, &k, nw)) {
-		f = flow_find_or_start(t, p, &k, nw, now_ns);
+		f = flow_find_or_start(t, p, &cb, &k, nw, now_ns);
 		if (!f)
 			return;
 	}
@@ -881,7 +960,7 @@ void gro_receive(struct gro_table *t, struct pkt *p, uint64_t now_ns)
 	if (r != FLUSH_NONE) {
 		/* @p starts the flow's next aggregate */
 		flow_flush(t, f, r);
-		flow_find_or_start(t, p, &k, nw, now_ns);
+		flow_find_or_start(t, p, &cb, &k, nw, now_ns);
 		return;
 	}
 
@@ -892,7 +971,7 @@ void gro_receive(struct gro_table *t, struct pkt *p, uint64_t now_ns)
 	r = (cb.flags & TCP_FIN) ? FLUSH_FIN :
 	    (cb.flags & TCP_PSH) ? FLUSH_PSH :
 	    cb.len < f->mss ? FLUSH_SHORT :
-	    f->count >= t->cfg.max_segs ? FLUSH_SEGS :
+	    f->agg.segs >= t->cfg.max_segs ? FLUSH_SEGS :
 	    FLUSH_NONE;
 	if (r != FLUSH_NONE)
 		flow_flush(t, f, r);

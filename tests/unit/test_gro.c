@@ -1449,6 +1449,40 @@ static void test_table_full_flushes_oldest(void **state)
 	assert_int_equal(pool.nfree, pool.count);
 }
 
+/*
+ * An IPv4 flow stores only the key words that count for IPv4, so the
+ * entry it takes over from an IPv6 flow keeps that flow's other words:
+ * they must not make the IPv6 flow match it later, nor the IPv4 flow
+ * the entry the IPv6 flow takes back.
+ */
+static void test_entry_reused_by_other_family_keeps_flows_apart(void **state)
+{
+	struct gro_config cfg;
+	struct frame_spec a = tcp_spec(1), b = tcp_spec(0);
+
+	(void)state;
+	gro_config_default(&cfg);
+	cfg.max_flows = 1;
+	table_open(&cfg);
+	b.pay_seed = 9;
+	tcp_send(&a, 0, P);
+	tcp_send(&b, 0, P);             /* a emitted: full */
+	tcp_send(&a, P, P);             /* b emitted, a starts again */
+	tcp_send(&a, 2 * P, P);         /* and merges */
+	tcp_send(&b, P, P);
+	gro_flush_all(gt, FLUSH_BATCH);
+	EXPECT(P, P, 2 * P, P);
+	assert_int_equal(sink.p[0]->l3, PKT_L3_IPV6);
+	assert_int_equal(sink.p[1]->l3, PKT_L3_IPV4);
+	assert_int_equal(sink.p[2]->l3, PKT_L3_IPV6);
+	assert_int_equal(sink.p[3]->l3, PKT_L3_IPV4);
+	assert_stream(sink.p[2], P, a.pay_seed);
+	assert_stream(sink.p[3], P, b.pay_seed);
+	assert_int_equal(sink.p[2]->agg.flush, FLUSH_FULL);
+	assert_int_equal(sink.p[3]->agg.flush, FLUSH_BATCH);
+	assert_int_equal(st.flush[FLUSH_FULL], 3);
+}
+
 static void test_flush_all_emits_oldest_first(void **state)
 {
 	struct frame_spec s[3];
@@ -1762,6 +1796,7 @@ int main(void)
 		SELFTEST(test_pass_flushes_own_flow_only),
 		SELFTEST(test_last_flow_shortcut_keeps_flows_apart),
 		SELFTEST(test_table_full_flushes_oldest),
+		SELFTEST(test_entry_reused_by_other_family_keeps_flows_apart),
 		SELFTEST(test_flush_all_emits_oldest_first),
 		SELFTEST(test_flush_older_uses_head_time),
 		SELFTEST(test_bad_checksum_segment_not_merged),
