@@ -58,7 +58,7 @@
 
 #define GRO_FLOW_ALIGN 64               /* a cache line: a flow entry is two */
 #define GRO_KEY_WORDS 7                 /* the key as 64-bit words */
-#define GRO_KEY_WORDS_V4 4              /* an IPv4 key's w[4..6] are 0 */
+#define GRO_KEY_WORDS_V4 4              /* an IPv4 key counts w[0..3] only */
 
 /*
  * What makes two packets one flow: the Ethernet header, the VLAN tag,
@@ -347,8 +347,8 @@ static inline uint32_t make_key(struct gro_key *k, const struct pkt *p,
  * multiply-xorshift to carry the high bits down to the bucket index.
  * The products are independent, so this is a few cycles where a
  * word-by-word chain of multiplies was dozens, and still spreads the few
- * fields that differ between flows over the buckets.  The words past
- * @nw are 0 and would add nothing.
+ * fields that differ between flows over the buckets.  Only the first
+ * @nw words are read: an IPv4 key's others are not set.
  */
 static inline uint32_t key_hash(const struct gro_key *k, uint32_t nw)
 {
