@@ -100,9 +100,9 @@ for f in "$tmp"/engine.* "$tmp"/dpdk.*; do
 done
 
 # Rows are keyed by their first 34 characters, which both programs print
-# with "%-34s".  bench/engine GRO rows: total ns base ns gro ns segs/agg;
-# GSO rows: value ns.  bench/dpdk GRO rows: mode total ns base ns gro ns
-# tot-base ns in/out; GSO rows: mode value ns.
+# with "%-34s".  bench/engine GRO rows: total ns base ns gro ns segs/agg
+# q1..q3 target; GSO rows: value ns.  bench/dpdk GRO rows: mode total ns
+# base ns gro ns in/out q1..q3; GSO rows: mode value ns.
 awk -v have_engine=$have_engine '
 function key(line) {
 	k = substr(line, 1, 34)
@@ -133,7 +133,7 @@ FNR == 1 { engine = FILENAME ~ /\/engine\.[0-9]+$/ }
 	}
 	if ($1 == "gro") {
 		keep_min(d_val, k SUBSEP m, f[6])
-		d_merge[k, m] = f[10]
+		d_merge[k, m] = f[8]
 	} else {
 		keep_min(d_val, k SUBSEP m, f[2])
 	}
@@ -166,8 +166,10 @@ END {
 cat <<'EOF'
 
 ns per packet (gro rows) or per output segment (gso rows); ratio = grogso / DPDK.
-grogso gro = bench/engine "gro" (copy+parse baseline subtracted);
-DPDK gro   = bench/dpdk "gro" (each burst timed after its frames are in mbufs).
+grogso gro = bench/engine "gro", DPDK gro = bench/dpdk "gro": both the median,
+over alternating pairs of 64-frame batches each timed alone, of (GRO batch -
+baseline batch); the baselines are grogso's copy+parse and DPDK's mbuf
+alloc + copy + rte_net_get_ptype + free (see bench/README).
 merge g / merge D = packets in / packets out (bench/engine segs/agg, bench/dpdk in/out).
 "csum verified": grogso GRO verifies each TCP checksum; for DPDK the application
 does it with rte_ipv4_udptcp_cksum_verify() before GRO (librte_gro never checks).
