@@ -38,6 +38,7 @@
 
 #include "grogso/csum.h"
 #include "../tests/unit/frames.h"
+#include "common.h"
 
 #define BENCH_BATCH 64                  /* frames per rx burst, then a flush */
 #define BENCH_MSS 1448
@@ -72,7 +73,7 @@ struct gro_row {
 	enum gro_mode mode;
 	int verify;                     /* software TCP checksum check before GRO */
 	int32_t *tb, *tg;               /* ns of each baseline, GRO burst */
-	int32_t *td;                    /* gro_stats: tg - tb */
+	int32_t *td;                    /* tg - tb (bench_pairs_summary) */
 	size_t n;
 	uint64_t in, out, bad;
 };
@@ -101,29 +102,6 @@ static void die(const char *what)
 {
 	fprintf(stderr, "bench/dpdk: %s\n", what);
 	exit(1);
-}
-
-static void cpu_model(char *out, size_t cap)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[256];
-	char *v;
-
-	snprintf(out, cap, "unknown");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "model name", 10))
-			continue;
-		v = strchr(line, ':');
-		if (!v)
-			break;
-		v += 1 + (v[1] == ' ');
-		v[strcspn(v, "\n")] = 0;
-		snprintf(out, cap, "%s", v);
-		break;
-	}
-	fclose(f);
 }
 
 /* The same flows as bench/engine's flows_init(). */
@@ -337,42 +315,6 @@ static void gro_slice(struct gro_row *r)
 	r->out += out;
 }
 
-static int cmp_i32(const void *a, const void *b)
-{
-	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* The @q-th quantile (0..1) of @v (@n values, sorted), ns per packet. */
-static double quantile(const int32_t *v, size_t n, double q)
-{
-	return (double)v[(size_t)(q * (double)(n - 1) + 0.5)] / BENCH_BATCH;
-}
-
-/*
- * Row @r's results in ns per input packet, as bench/engine's
- * gro_result(): the median GRO burst (@total), the median baseline burst
- * (@base), and the quartiles of the per-pair differences GRO - baseline
- * (@gro: q1, median, q3).  Sorts the samples.
- */
-static void gro_stats(struct gro_row *r, double *total, double *base,
-		      double gro[3])
-{
-	size_t i;
-
-	for (i = 0; i < r->n; i++)
-		r->td[i] = r->tg[i] - r->tb[i];
-	qsort(r->tg, r->n, sizeof(*r->tg), cmp_i32);
-	qsort(r->tb, r->n, sizeof(*r->tb), cmp_i32);
-	qsort(r->td, r->n, sizeof(*r->td), cmp_i32);
-	*total = quantile(r->tg, r->n, 0.5);
-	*base = quantile(r->tb, r->n, 0.5);
-	gro[0] = quantile(r->td, r->n, 0.25);
-	gro[1] = quantile(r->td, r->n, 0.5);
-	gro[2] = quantile(r->td, r->n, 0.75);
-}
-
 static struct rte_mbuf *gso_input(int chained)
 {
 	static uint8_t frame[14 + 20 + 20 + BENCH_GSO_PAY];
@@ -530,7 +472,8 @@ static void print_gro_row(struct gro_row *r)
 	char row[64], q[32];
 	double total, base, gro[3];
 
-	gro_stats(r, &total, &base, gro);
+	bench_pairs_summary(r->tb, r->tg, r->td, r->n, BENCH_BATCH, &total,
+			    &base, gro);
 	snprintf(row, sizeof(row), "gro %4u flow%s csum %s", r->nflows,
 		 r->nflows > 1 ? "s" : " ", r->verify ? "verified" : "valid");
 	snprintf(q, sizeof(q), "%.1f..%.1f", gro[0], gro[2]);
@@ -615,7 +558,7 @@ int main(void)
 	eal_argv[eal_argc++] = prefix;
 	eal_argv[eal_argc] = NULL;
 
-	cpu_model(cpu, sizeof(cpu));
+	bench_cpu_model(cpu, sizeof(cpu));
 	printf("DPDK librte_gro/librte_gso benchmark (%s)\ncpu: %s\nEAL:",
 	       rte_version(), cpu);
 	for (v = 1; v < eal_argc; v++)

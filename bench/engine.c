@@ -16,6 +16,7 @@
 #include "grogso/gso.h"
 #include "grogso/pkt.h"
 #include "../tests/unit/frames.h"
+#include "common.h"
 
 #define BENCH_BATCH 64                  /* frames per rx batch, then a flush */
 #define BENCH_MSS 1448
@@ -50,29 +51,6 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void cpu_model(char *out, size_t cap)
-{
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	char line[256];
-	char *v;
-
-	snprintf(out, cap, "unknown");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, "model name", 10))
-			continue;
-		v = strchr(line, ':');
-		if (!v)
-			break;
-		v += 1 + (v[1] == ' ');
-		v[strcspn(v, "\n")] = 0;
-		snprintf(out, cap, "%s", v);
-		break;
-	}
-	fclose(f);
 }
 
 static void flows_init(uint32_t n)
@@ -192,7 +170,7 @@ struct gro_row {
 	uint32_t nflows;
 	uint8_t csum;                   /* p->csum given to gro_receive */
 	int32_t *tb, *tg;               /* ns of each baseline, GRO batch */
-	int32_t *td;                    /* gro_result: tg - tb */
+	int32_t *td;                    /* tg - tb (bench_pairs_summary) */
 	size_t n;
 	uint64_t aggs, segs;
 };
@@ -242,41 +220,6 @@ static void gro_slice(struct gro_row *r)
 	gro_destroy(t);
 	r->aggs += ctx.aggs;
 	r->segs += ctx.segs;
-}
-
-static int cmp_i32(const void *a, const void *b)
-{
-	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* The @q-th quantile (0..1) of @v (@n values, sorted), ns per packet. */
-static double quantile(const int32_t *v, size_t n, double q)
-{
-	return (double)v[(size_t)(q * (double)(n - 1) + 0.5)] / BENCH_BATCH;
-}
-
-/*
- * Row @r's results in ns/packet: the median GRO batch (@total), the
- * median baseline batch (@base), and the quartiles of the per-pair
- * differences GRO - baseline (@gro: q1, median, q3).  Sorts the samples.
- */
-static void gro_result(struct gro_row *r, double *total, double *base,
-		       double gro[3])
-{
-	size_t i;
-
-	for (i = 0; i < r->n; i++)
-		r->td[i] = r->tg[i] - r->tb[i];
-	qsort(r->tg, r->n, sizeof(*r->tg), cmp_i32);
-	qsort(r->tb, r->n, sizeof(*r->tb), cmp_i32);
-	qsort(r->td, r->n, sizeof(*r->td), cmp_i32);
-	*total = quantile(r->tg, r->n, 0.5);
-	*base = quantile(r->tb, r->n, 0.5);
-	gro[0] = quantile(r->td, r->n, 0.25);
-	gro[1] = quantile(r->td, r->n, 0.5);
-	gro[2] = quantile(r->td, r->n, 0.75);
 }
 
 static double run_gso(int offload)
@@ -380,7 +323,7 @@ int main(int argc, char **argv)
 			nrows++;
 		}
 	}
-	cpu_model(cpu, sizeof(cpu));
+	bench_cpu_model(cpu, sizeof(cpu));
 	printf("grogso engine benchmark\ncpu: %s\n", cpu);
 	printf("GRO: TCP/IPv4, MSS %d, batches of %d frames then gro_flush_all;\n"
 	       "     copy+parse = memcpy of a per-flow template + seq/ID patch + pkt_parse (baseline)\n"
@@ -400,7 +343,8 @@ int main(int argc, char **argv)
 		       "target (gro)");
 	for (i = 0; i < nrows; i++) {
 		r = &rows[i];
-		gro_result(r, &total, &base, gro);
+		bench_pairs_summary(r->tb, r->tg, r->td, r->n, BENCH_BATCH,
+				    &total, &base, gro);
 		if (r->csum == PKT_CSUM_VALID && r->nflows == 1) {
 			gro1 = gro[1];
 			snprintf(target, sizeof(target), "<= 30 ns/pkt");
