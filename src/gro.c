@@ -29,8 +29,13 @@
  * it in one store; completing the oldest (flush_all, the timer, a full
  * table) skips the general unlink; a flow leaving its bucket empty only
  * clears the bucket's bit; and an entry going free keeps the links that
- * nothing reads until it is used again.  None of this changes which
- * packets merge: every rule is checked as before, in the same order.
+ * nothing reads until it is used again.  On the merge path the header
+ * fields that must equal the head's are compared as masked 64-bit words
+ * (IPv4 TOS/DF/TTL, TCP ACK and flag word), and which rule failed is
+ * worked out field by field only when one did; the usual IPv4 ID, TCP
+ * options and closing checks are tried first.  None of this changes which
+ * packets merge or why not: every rule is checked as before, and the
+ * reason is the first failing one in the same order.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +51,7 @@
 #define IPV6_HLEN 40
 #define TCP_HLEN_MIN 20
 #define UDP_HLEN 8
+#define TCPOLEN_TSTAMP_ALIGNED 12       /* NOP, NOP, timestamps (Linux name) */
 /* TCP flags that close an aggregate after merging (tcp_gro_receive) */
 #define TCP_FINAL (TCP_FIN | TCP_PSH)
 /* TCP flags that keep a segment out of GRO altogether; CWR is here because
@@ -324,16 +330,20 @@ static inline uint32_t make_key(struct gro_key *k, const struct pkt *p,
 				const uint8_t *ip, const uint8_t *th)
 {
 	uint64_t w2 = (uint64_t)p->l4_proto | (uint64_t)load32(th) << 32;
+	/* p->l3 is IPv4 or IPv6 (the callers check): each branch puts its
+	 * own as a constant */
+	uint64_t w1 = (uint64_t)load32(p->data + 8) |
+		      (uint64_t)p->vlan_tci << 32 |
+		      (uint64_t)p->has_vlan << 48;
 
 	k->w[0] = load64(p->data);
-	k->w[1] = (uint64_t)load32(p->data + 8) |
-		  (uint64_t)p->vlan_tci << 32 |
-		  (uint64_t)p->has_vlan << 48 | (uint64_t)p->l3 << 56;
 	if (is_v4(p)) {
+		k->w[1] = w1 | (uint64_t)PKT_L3_IPV4 << 56;
 		k->w[2] = w2;
 		k->w[3] = load64(ip + 12);      /* saddr, daddr */
 		return GRO_KEY_WORDS_V4;
 	}
+	k->w[1] = w1 | (uint64_t)PKT_L3_IPV6 << 56;
 	k->w[2] = w2 | (uint64_t)(get_be32(ip) & 0xfffff) << 8;
 	k->w[3] = load64(ip + 8);
 	k->w[4] = load64(ip + 16);
@@ -589,12 +599,15 @@ static enum pass_reason classify(struct gro_table *t, struct pkt *p,
 	cb->tcp = p->l4_proto == IPPROTO_TCP_;
 	if (!p->l4_off || (!cb->tcp && p->l4_proto != IPPROTO_UDP_))
 		return PASS_PROTO;
-	if (cb->tcp)
-		want = cb->v4 ? GRO_PROTO_TCP4 : GRO_PROTO_TCP6;
-	else
-		want = cb->v4 ? GRO_PROTO_UDP4 : GRO_PROTO_UDP6;
-	if (!(t->cfg.protos & want))
-		return PASS_PROTO;
+	if (t->cfg.protos != GRO_PROTO_ALL) {
+		/* the default allows all: no need to work out which */
+		if (cb->tcp)
+			want = cb->v4 ? GRO_PROTO_TCP4 : GRO_PROTO_TCP6;
+		else
+			want = cb->v4 ? GRO_PROTO_UDP4 : GRO_PROTO_UDP6;
+		if (!(t->cfg.protos & want))
+			return PASS_PROTO;
+	}
 	if (p->ip_opts)
 		return PASS_IP_OPTS;
 	if (p->ip_pad)
@@ -636,6 +649,20 @@ static enum pass_reason classify(struct gro_table *t, struct pkt *p,
 /* ---- merging ---- */
 
 /*
+ * The bytes that must be equal for a merge, as masks over load64 of
+ * eight header bytes (so the same whatever the host order).  IPv4 from
+ * byte 1: TOS, then the DF bit of byte 6, then TTL (inet_gro_flush).
+ * TCP from byte 8: the ACK, then the 4th word (data offset, flags other
+ * than FIN/PSH, window): the tcp_flag_word compare of tcp_gro_receive.
+ */
+static const uint8_t ip4_same_mask[8] = {
+	0xff, 0, 0, 0, 0, IPV4_DF >> 8, 0, 0xff
+};
+static const uint8_t tcp_same_mask[8] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, (uint8_t)~TCP_FINAL, 0xff, 0xff
+};
+
+/*
  * The IPv4 ID rule of inet_gro_flush (6.18): the second segment decides
  * between fixed (same ID) and incrementing (head + count); every later
  * one must follow.  Fixed is allowed whatever DF.
@@ -644,6 +671,12 @@ static int ipid_ok(const struct gro_flow *f, uint16_t id, uint8_t *mode)
 {
 	uint16_t off = (uint16_t)(id - f->agg.ipid_first);
 
+	/* the usual case first: incrementing, and this is the next ID
+	 * (segs is at least 2 here: a single has mode SINGLE) */
+	if (f->agg.ipid_mode == PKT_IPID_INC && off == f->agg.segs) {
+		*mode = PKT_IPID_INC;
+		return 1;
+	}
 	if (f->agg.segs == 1) {
 		if (off == 0)
 			*mode = PKT_IPID_FIXED;
@@ -667,11 +700,14 @@ static enum flush_reason ip4_mismatch(struct gro_table *t,
 	const uint8_t *h = flow_l3(f), *n = cb->ip;
 	enum flush_reason r;
 
-	r = h[8] != n[8] ? FLUSH_TTL :
-	    h[1] != n[1] ? FLUSH_TOS :
-	    ((h[6] ^ n[6]) & (IPV4_DF >> 8)) ? FLUSH_DF :
-	    !ipid_ok(f, ip4_id(n), mode) ? FLUSH_IPID :
-	    FLUSH_NONE;
+	/* TOS, DF and TTL compared at once; which one differs is only
+	 * asked when one does */
+	if (!((load64(h + 1) ^ load64(n + 1)) & load64(ip4_same_mask)))
+		r = !ipid_ok(f, ip4_id(n), mode) ? FLUSH_IPID : FLUSH_NONE;
+	else
+		r = h[8] != n[8] ? FLUSH_TTL :
+		    h[1] != n[1] ? FLUSH_TOS :
+		    FLUSH_DF;
 	if (r == FLUSH_NONE && *mode == PKT_IPID_FIXED && !cb->tcp &&
 	    !t->cfg.udp_fixed_merge) {
 		/* GSO cannot give a UDP aggregate its fixed ID back on a
@@ -691,6 +727,10 @@ static int words_differ(const uint8_t *a, const uint8_t *b, uint32_t n)
 {
 	uint32_t x, y, d = 0, i;
 
+	if (n == TCPOLEN_TSTAMP_ALIGNED)
+		/* the usual TCP options: two loads each, no loop */
+		return ((load64(a) ^ load64(b)) |
+			(load32(a + 8) ^ load32(b + 8))) != 0;
 	for (i = 0; i + 4 <= n; i += 4) {
 		memcpy(&x, a + i, 4);
 		memcpy(&y, b + i, 4);
@@ -721,15 +761,17 @@ static enum flush_reason tcp_mismatch(const struct gro_flow *f,
 				      const struct gro_cb *cb)
 {
 	const uint8_t *h = flow_l4(f), *n = cb->th;
-	uint32_t hlen = tcp_hlen(h);
 
-	return get_be32(h + 8) != get_be32(n + 8) ? FLUSH_ACK :
-	       /* 4th word: doff, flags except FIN/PSH, window (the
-	        * tcp_flag_word compare) */
-	       ((get_be32(h + 12) ^ get_be32(n + 12)) &
-		~((uint32_t)TCP_FINAL << 16)) ? FLUSH_FLAGS :
-	       words_differ(h + TCP_HLEN_MIN, n + TCP_HLEN_MIN,
-			    hlen - TCP_HLEN_MIN) ? FLUSH_OPTS :
+	/* the ACK and the 4th word compared at once (tcp_same_mask);
+	 * which one differs is only asked when one does */
+	if ((load64(h + 8) ^ load64(n + 8)) & load64(tcp_same_mask))
+		return get_be32(h + 8) != get_be32(n + 8) ? FLUSH_ACK :
+		       FLUSH_FLAGS;
+	/* the data offsets are equal (4th word): options only when the
+	 * head's says more than TCP_HLEN_MIN */
+	return (tcp_hlen(h) > TCP_HLEN_MIN &&
+		words_differ(h + TCP_HLEN_MIN, n + TCP_HLEN_MIN,
+			     tcp_hlen(h) - TCP_HLEN_MIN)) ? FLUSH_OPTS :
 	       get_be32(n + 4) != get_be32(h + 4) + f->pay_total ? FLUSH_SEQ :
 	       cb->len > f->mss ? FLUSH_LEN :
 	       FLUSH_NONE;
@@ -946,7 +988,10 @@ void gro_receive(struct gro_table *t, struct pkt *p, uint64_t now_ns)
 
 	nw = make_key(&k, p, cb.ip, cb.th);
 	f = t->last;
-	if (!f || !key_equal(&f->key, &k, nw)) {
+	/* the word count from cb.v4 rather than nw: the compiler keeps
+	 * the one in a register and the other on the stack */
+	if (!f || !key_equal(&f->key, &k,
+			     cb.v4 ? GRO_KEY_WORDS_V4 : GRO_KEY_WORDS)) {
 		f = flow_find_or_start(t, p, &cb, &k, nw, now_ns);
 		if (!f)
 			return;
@@ -968,6 +1013,9 @@ void gro_receive(struct gro_table *t, struct pkt *p, uint64_t now_ns)
 
 	/* out_check_final in tcp_gro_receive; the smaller final datagram
 	 * and UDP_GRO_CNT_MAX in udp_gro_receive_segment */
+	if (!(cb.flags & TCP_FINAL) && cb.len >= f->mss &&
+	    f->agg.segs < t->cfg.max_segs)
+		return;         /* the usual case: the aggregate stays open */
 	r = (cb.flags & TCP_FIN) ? FLUSH_FIN :
 	    (cb.flags & TCP_PSH) ? FLUSH_PSH :
 	    cb.len < f->mss ? FLUSH_SHORT :
