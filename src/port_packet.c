@@ -15,7 +15,12 @@
  * V2 wakes the reader per frame.  A frame larger than a slot (a
  * super-packet from a peer with TSO, or from kernel GRO) is cut in the
  * slot, flagged TP_STATUS_COPY, and queued whole on the socket as well
- * (PACKET_COPY_THRESH), from where we read it with recv.
+ * (PACKET_COPY_THRESH), from where we read it with recvmsg.
+ *
+ * The kernel takes a VLAN tag out of a received frame into metadata
+ * (skb_vlan_untag, before the packet taps): both ways of receiving put it
+ * back where the wire had it, from the ring slot's tp_vlan_tci or from
+ * PACKET_AUXDATA, so that bridging keeps tags and GRO keeps VLANs apart.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,6 +45,9 @@
  * the network header on this kernel (tpacket_rcv's netoff); with margin */
 #define RING_SLOT_HEAD 128u
 #define RING_VLAN_ETH 18u               /* Ethernet header with one VLAN tag */
+#define VLAN_TAG_LEN 4
+#define ETH_ADDRS_LEN 12                /* destination and source MAC */
+#define AUX_SPACE CMSG_SPACE(sizeof(struct tpacket_auxdata))
 
 /* The receive offloads that hide segments (and the fixed-ID bit). */
 static const char *const kgro_names[3] = {
@@ -165,8 +173,11 @@ static int packet_open(struct port *pt, const struct config *c)
 	pt->u.packet.rx_iovs = calloc(pt->batch, sizeof(struct iovec));
 	pt->u.packet.rx = calloc(pt->batch, sizeof(struct pkt *));
 	pt->u.packet.tx_msgs = calloc(PORT_TX_MAX, sizeof(struct mmsghdr));
+	/* cmsg buffers must be aligned as struct cmsghdr: calloc's are */
+	pt->u.packet.rx_cmsg = calloc(pt->batch, AUX_SPACE);
 	if (!pt->u.packet.rx_msgs || !pt->u.packet.rx_iovs ||
-	    !pt->u.packet.rx || !pt->u.packet.tx_msgs) {
+	    !pt->u.packet.rx || !pt->u.packet.tx_msgs ||
+	    !pt->u.packet.rx_cmsg) {
 		log_err("%s: out of memory", pt->name);
 		return -ENOMEM;
 	}
@@ -182,6 +193,13 @@ static int packet_open(struct port *pt, const struct config *c)
 	if (setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one))) {
 		err = -errno;
 		log_err("%s: %s: PACKET_VNET_HDR: %s", pt->name, pt->ifname,
+			strerror(errno));
+		return err;
+	}
+	/* VLAN tags the kernel took out of frames (see the top) */
+	if (setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one))) {
+		err = -errno;
+		log_err("%s: %s: PACKET_AUXDATA: %s", pt->name, pt->ifname,
 			strerror(errno));
 		return err;
 	}
@@ -241,6 +259,72 @@ static int packet_discard(struct port *pt)
 	return 1;
 }
 
+/*
+ * Open a VLAN_TAG_LEN gap after the MAC addresses of the frame at @p and
+ * fill it with @tpid/@tci: the tag the kernel moved into metadata.  A
+ * NEEDS_CSUM offset counts from the frame's start, so it moves too.
+ * Returns 0, or -EMSGSIZE when the frame has no room to grow.
+ */
+static int vlan_put_back(struct pkt *p, uint16_t tpid, uint16_t tci)
+{
+	uint8_t *d = p->data;
+	struct vnet_hdr h;
+
+	if (p->len < ETH_ADDRS_LEN || p->len + VLAN_TAG_LEN > PKT_DATA_MAX)
+		return -EMSGSIZE;
+	memmove(d + ETH_ADDRS_LEN + VLAN_TAG_LEN, d + ETH_ADDRS_LEN,
+		p->len - ETH_ADDRS_LEN);
+	d[12] = (uint8_t)(tpid >> 8);
+	d[13] = (uint8_t)tpid;
+	d[14] = (uint8_t)(tci >> 8);
+	d[15] = (uint8_t)tci;
+	p->len += VLAN_TAG_LEN;
+	vnet_read(&h, d - VNET_HDR_LEN_LEGACY, VNET_HDR_LEN_LEGACY,
+		  VNET_HDR_LEN_LEGACY);
+	if (h.flags & VNET_F_NEEDS_CSUM)
+		h.csum_start = (uint16_t)(h.csum_start + VLAN_TAG_LEN);
+	if (h.hdr_len)
+		h.hdr_len = (uint16_t)(h.hdr_len + VLAN_TAG_LEN);
+	vnet_write(&h, d - VNET_HDR_LEN_LEGACY, VNET_HDR_LEN_LEGACY);
+	return 0;
+}
+
+/* The tag PACKET_AUXDATA reports for a received message, if any: 1 and
+ * @tpid/@tci set, or 0. */
+static int aux_vlan(struct msghdr *m, uint16_t *tpid, uint16_t *tci)
+{
+	struct tpacket_auxdata aux;
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA ||
+		    c->cmsg_len < CMSG_LEN(sizeof(aux)))
+			continue;
+		memcpy(&aux, CMSG_DATA(c), sizeof(aux));
+		if (!(aux.tp_status & TP_STATUS_VLAN_VALID))
+			return 0;
+		*tci = aux.tp_vlan_tci;
+		*tpid = (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) ?
+			aux.tp_vlan_tpid : ETHTYPE_VLAN;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * A frame just read into @p: put its VLAN tag back when @m says it had
+ * one.  Returns 0, or -1 after counting a drop.
+ */
+static int rx_vlan(struct port *pt, struct pkt *p, struct msghdr *m)
+{
+	uint16_t tpid, tci;
+
+	if (!aux_vlan(m, &tpid, &tci) || !vlan_put_back(p, tpid, tci))
+		return 0;
+	pt->stats->drop[DROP_IP_LEN]++;
+	return -1;
+}
+
 /* The kernel flags a slot TP_STATUS_LOSING while it has dropped frames
  * for want of a free slot: collect its count (reading resets it). */
 static void ring_count_losses(struct port *pt)
@@ -257,10 +341,21 @@ static void ring_count_losses(struct port *pt)
 /* Read the frame the kernel queued whole beside a TP_STATUS_COPY slot. */
 static int ring_read_copy(struct port *pt, struct pkt *p)
 {
+	union {
+		uint8_t b[AUX_SPACE];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {
+		.iov_base = p->data - VNET_HDR_LEN_LEGACY,
+		.iov_len = VNET_HDR_LEN_LEGACY + PKT_DATA_MAX,
+	};
+	struct msghdr m = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.b, .msg_controllen = sizeof(ctl.b),
+	};
 	ssize_t len;
 
-	len = recv(pt->fd, p->data - VNET_HDR_LEN_LEGACY,
-		   VNET_HDR_LEN_LEGACY + PKT_DATA_MAX, MSG_DONTWAIT | MSG_TRUNC);
+	len = recvmsg(pt->fd, &m, MSG_DONTWAIT | MSG_TRUNC);
 	if (len < VNET_HDR_LEN_LEGACY) {
 		pt->stats->drop[DROP_VNET_SHORT]++;
 		return -1;
@@ -270,7 +365,7 @@ static int ring_read_copy(struct port *pt, struct pkt *p)
 		return -1;
 	}
 	p->len = (uint32_t)len - VNET_HDR_LEN_LEGACY;
-	return 0;
+	return rx_vlan(pt, p, &m);
 }
 
 static int ring_rx(struct port *pt, struct pkt **pkts, unsigned int max)
@@ -315,7 +410,16 @@ static int ring_rx(struct port *pt, struct pkt **pkts, unsigned int max)
 			       (uint8_t *)h + h->tp_mac - VNET_HDR_LEN_LEGACY,
 			       VNET_HDR_LEN_LEGACY + h->tp_snaplen);
 			p->len = h->tp_snaplen;
-			pkts[out++] = p;
+			if ((st & TP_STATUS_VLAN_VALID) &&
+			    vlan_put_back(p, (st & TP_STATUS_VLAN_TPID_VALID) ?
+						     h->tp_vlan_tpid : ETHTYPE_VLAN,
+					  h->tp_vlan_tci)) {
+				pt->stats->rx_pkts++;
+				pt->stats->drop[DROP_IP_LEN]++;
+				pkt_free(pt->pool, p);
+			} else {
+				pkts[out++] = p;
+			}
 		}
 		__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL,
 				 __ATOMIC_RELEASE);
@@ -348,6 +452,8 @@ static int packet_rx(struct port *pt, struct pkt **pkts, unsigned int max)
 		memset(&m[n].msg_hdr, 0, sizeof(m[n].msg_hdr));
 		m[n].msg_hdr.msg_iov = &iov[n];
 		m[n].msg_hdr.msg_iovlen = 1;
+		m[n].msg_hdr.msg_control = pt->u.packet.rx_cmsg + n * AUX_SPACE;
+		m[n].msg_hdr.msg_controllen = AUX_SPACE;
 	}
 	if (!n) {
 		for (i = 0; i < max; i++) {
@@ -374,8 +480,13 @@ static int packet_rx(struct port *pt, struct pkt **pkts, unsigned int max)
 			continue;
 		}
 		p->len = len - VNET_HDR_LEN_LEGACY;
-		pkts[out++] = p;
 		rx[j] = NULL;
+		if (rx_vlan(pt, p, &m[j].msg_hdr)) {
+			pt->stats->rx_pkts++;
+			pkt_free(pt->pool, p);
+			continue;
+		}
+		pkts[out++] = p;
 	}
 	return (int)out;
 }
@@ -427,6 +538,7 @@ static void packet_close(struct port *pt)
 	free(pt->u.packet.rx_iovs);
 	free(pt->u.packet.rx);
 	free(pt->u.packet.tx_msgs);
+	free(pt->u.packet.rx_cmsg);
 	if (pt->u.packet.ring)
 		munmap(pt->u.packet.ring, pt->u.packet.ring_len);
 	pt->u.packet.ring = NULL;

@@ -116,6 +116,7 @@ struct port {
 		struct {
 			struct mmsghdr *rx_msgs;
 			struct iovec *rx_iovs;
+			uint8_t *rx_cmsg;       /* PACKET_AUXDATA per message */
 			struct pkt **rx;        /* buffers the next recvmmsg fills */
 			struct mmsghdr *tx_msgs;
 			uint8_t *ring;          /* PACKET_RX_RING, or NULL: recvmmsg */
