@@ -141,7 +141,6 @@ static int ring_setup(struct port *pt, unsigned int mtu)
 		return err;
 	}
 	pt->u.packet.ring = m;
-	pt->u.packet.ring_len = (size_t)req.tp_block_size * req.tp_block_nr;
 	pt->u.packet.frame_size = slot;
 	pt->u.packet.frame_nr = req.tp_frame_nr;
 	pt->u.packet.head = 0;
@@ -260,25 +259,30 @@ static int packet_discard(struct port *pt)
 }
 
 /*
- * Open a VLAN_TAG_LEN gap after the MAC addresses of the frame at @p and
- * fill it with @tpid/@tci: the tag the kernel moved into metadata.  A
- * NEEDS_CSUM offset counts from the frame's start, so it moves too.
- * Returns 0, or -EMSGSIZE when the frame has no room to grow.
+ * Give @p the untagged frame at @src (@len bytes, its vnet header just
+ * before it) with the tag @tpid/@tci the kernel moved into metadata put
+ * back after the MAC addresses: one copy, whether @src is a ring slot or
+ * @p's own data.  A NEEDS_CSUM offset counts from the frame's start, so it
+ * moves too.  Returns 0, or -EMSGSIZE when the frame has no room to grow.
  */
-static int vlan_put_back(struct pkt *p, uint16_t tpid, uint16_t tci)
+static int vlan_put_back(struct pkt *p, const uint8_t *src, uint32_t len,
+			 uint16_t tpid, uint16_t tci)
 {
 	uint8_t *d = p->data;
 	struct vnet_hdr h;
 
-	if (p->len < ETH_ADDRS_LEN || p->len + VLAN_TAG_LEN > PKT_DATA_MAX)
+	if (len < ETH_ADDRS_LEN || len + VLAN_TAG_LEN > PKT_DATA_MAX)
 		return -EMSGSIZE;
-	memmove(d + ETH_ADDRS_LEN + VLAN_TAG_LEN, d + ETH_ADDRS_LEN,
-		p->len - ETH_ADDRS_LEN);
+	/* the tail first: in place, the head has not moved yet */
+	memmove(d + ETH_ADDRS_LEN + VLAN_TAG_LEN, src + ETH_ADDRS_LEN,
+		len - ETH_ADDRS_LEN);
+	memmove(d - VNET_HDR_LEN_LEGACY, src - VNET_HDR_LEN_LEGACY,
+		VNET_HDR_LEN_LEGACY + ETH_ADDRS_LEN);
 	d[12] = (uint8_t)(tpid >> 8);
 	d[13] = (uint8_t)tpid;
 	d[14] = (uint8_t)(tci >> 8);
 	d[15] = (uint8_t)tci;
-	p->len += VLAN_TAG_LEN;
+	p->len = len + VLAN_TAG_LEN;
 	vnet_read(&h, d - VNET_HDR_LEN_LEGACY, VNET_HDR_LEN_LEGACY,
 		  VNET_HDR_LEN_LEGACY);
 	if (h.flags & VNET_F_NEEDS_CSUM)
@@ -319,7 +323,8 @@ static int rx_vlan(struct port *pt, struct pkt *p, struct msghdr *m)
 {
 	uint16_t tpid, tci;
 
-	if (!aux_vlan(m, &tpid, &tci) || !vlan_put_back(p, tpid, tci))
+	if (!aux_vlan(m, &tpid, &tci) ||
+	    !vlan_put_back(p, p->data, p->len, tpid, tci))
 		return 0;
 	pt->stats->drop[DROP_IP_LEN]++;
 	return -1;
@@ -405,21 +410,22 @@ static int ring_rx(struct port *pt, struct pkt **pkts, unsigned int max)
 			pt->stats->rx_pkts++;
 			pt->stats->drop[DROP_IP_LEN]++;
 			pkt_free(pt->pool, p);
-		} else {
+		} else if (!(st & TP_STATUS_VLAN_VALID)) {
 			memcpy(p->data - VNET_HDR_LEN_LEGACY,
 			       (uint8_t *)h + h->tp_mac - VNET_HDR_LEN_LEGACY,
 			       VNET_HDR_LEN_LEGACY + h->tp_snaplen);
 			p->len = h->tp_snaplen;
-			if ((st & TP_STATUS_VLAN_VALID) &&
-			    vlan_put_back(p, (st & TP_STATUS_VLAN_TPID_VALID) ?
-						     h->tp_vlan_tpid : ETHTYPE_VLAN,
-					  h->tp_vlan_tci)) {
-				pt->stats->rx_pkts++;
-				pt->stats->drop[DROP_IP_LEN]++;
-				pkt_free(pt->pool, p);
-			} else {
-				pkts[out++] = p;
-			}
+			pkts[out++] = p;
+		} else if (vlan_put_back(p, (uint8_t *)h + h->tp_mac,
+					 h->tp_snaplen,
+					 (st & TP_STATUS_VLAN_TPID_VALID) ?
+						 h->tp_vlan_tpid : ETHTYPE_VLAN,
+					 h->tp_vlan_tci)) {
+			pt->stats->rx_pkts++;
+			pt->stats->drop[DROP_IP_LEN]++;
+			pkt_free(pt->pool, p);
+		} else {
+			pkts[out++] = p;
 		}
 		__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL,
 				 __ATOMIC_RELEASE);
@@ -540,7 +546,8 @@ static void packet_close(struct port *pt)
 	free(pt->u.packet.tx_msgs);
 	free(pt->u.packet.rx_cmsg);
 	if (pt->u.packet.ring)
-		munmap(pt->u.packet.ring, pt->u.packet.ring_len);
+		munmap(pt->u.packet.ring, (size_t)pt->u.packet.frame_size *
+					   pt->u.packet.frame_nr);
 	pt->u.packet.ring = NULL;
 	if (pt->fd >= 0)
 		close(pt->fd);

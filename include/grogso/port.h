@@ -120,7 +120,6 @@ struct port {
 			struct pkt **rx;        /* buffers the next recvmmsg fills */
 			struct mmsghdr *tx_msgs;
 			uint8_t *ring;          /* PACKET_RX_RING, or NULL: recvmmsg */
-			size_t ring_len;
 			uint32_t frame_size;    /* bytes per ring slot */
 			uint32_t frame_nr;      /* slots */
 			uint32_t head;          /* next slot to read */
