@@ -47,6 +47,7 @@ lab_cleanup() {
 lab_require() {
 	local t
 
+	[ "${GROGSO_SKIP_LAB:-0}" = 1 ] && skip "GROGSO_SKIP_LAB=1"
 	[ "$(id -u)" = 0 ] || skip "needs root"
 	[ -n "${GROGSO:-}" ] && [ -x "$GROGSO" ] || skip "GROGSO is not set to a built grogso"
 	for t in ip ping ethtool tcpdump iperf3 python3 sha256sum; do

@@ -19,7 +19,6 @@
 #  6. SIGTERM: exit status 0.
 # Exit 77 (skipped) without root, namespaces, tools, or GROGSO_SKIP_LAB=1.
 set -u
-[ "${GROGSO_SKIP_LAB:-0}" = 1 ] && { echo "SKIP: GROGSO_SKIP_LAB=1"; exit 77; }
 LAB_PREFIX=rt$$
 . "$(dirname "$0")/lib.sh"
 IO=${IO:-${ROUTE_IO:-packet}}
