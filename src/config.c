@@ -47,6 +47,7 @@ enum opt_id {
 	OPT_WAN,
 	OPT_TAP_OFFLOAD,
 	OPT_PACKET_RING,
+	OPT_PACKET_RING_FRAMES,
 	OPT_KERNEL_GRO,
 	OPT_BUFFERS,
 	OPT_QUEUE_LEN,
@@ -110,6 +111,8 @@ static const struct opt_desc opts[] = {
 	  "negotiate TSO/USO on TAP ports [on]" },
 	{ "packet-ring", required_argument, OPT_PACKET_RING, "on|off",
 	  "receive packet ports through a mapped ring, off = recvmmsg [on]" },
+	{ "packet-ring-frames", required_argument, OPT_PACKET_RING_FRAMES, "N",
+	  "frames the receive ring of a packet port holds, 64..262144 [1024]" },
 	{ "kernel-gro", required_argument, OPT_KERNEL_GRO, "warn|off",
 	  "kernel GRO on a packet port: warn, or turn it off [warn]" },
 	{ "buffers", required_argument, OPT_BUFFERS, "N",
@@ -395,6 +398,7 @@ static void config_defaults(struct config *c)
 	c->mode = CONFIG_MODE_ROUTE;
 	c->tap_offload = 1;
 	c->packet_ring = 1;
+	c->packet_ring_frames = 1024;
 	c->kernel_gro = CONFIG_KGRO_WARN;
 	c->queue_len = 256;
 }
@@ -493,6 +497,9 @@ static int parse_one(struct config *c, int id, const char *arg)
 		break;
 	case OPT_PACKET_RING:
 		err = parse_word(id, arg, on_off, "on or off", &c->packet_ring);
+		break;
+	case OPT_PACKET_RING_FRAMES:
+		err = parse_u32(id, arg, 64, 262144, &c->packet_ring_frames);
 		break;
 	case OPT_KERNEL_GRO:
 		err = parse_word(id, arg, kgro, "warn or off", &w);

@@ -923,9 +923,11 @@ static void flow_merge(struct gro_table *t, struct gro_flow *f,
 	if (t->pool->nfree >= t->copy_below)
 		goto chain;
 	tail = h->frag_last ? h->frag_last : h;
-	/* every buffer holds a whole IP datagram and a fragment starts no
-	 * later than the head's payload, so this only guards a bug */
-	if (len > (size_t)(tail->buf + PKT_BUF_SIZE - (tail->data + tail->len)))
+	/* a ring slot has no room behind its frame; every buffer holds a
+	 * whole IP datagram and a fragment starts no later than the head's
+	 * payload, so the second test only guards a bug */
+	if (tail->borrow ||
+	    len > (size_t)(tail->buf + PKT_BUF_SIZE - (tail->data + tail->len)))
 		goto chain;
 	memcpy(tail->data + tail->len, pay, len);
 	tail->len += len;

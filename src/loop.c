@@ -276,6 +276,7 @@ static void rx_cb(struct ev_loop *ev, ev_io *w, int revents)
 			hold_arm(L);
 	}
 	flush_tx(L);
+	port_rx_done(&lp->port);
 }
 
 /* ---- timers ---- */

@@ -85,6 +85,8 @@ void pkt_frags_free(struct pkt_pool *pool, struct pkt *p)
 	for (; f; f = n) {
 		n = f->frag_next;
 		f->frag_next = NULL;
+		if (f->borrow)
+			pkt_give_back(f);
 		if (f->frag_first) {
 			/* a fragment is linear by contract; stay safe anyway */
 			pool->free = free;
@@ -101,6 +103,18 @@ void pkt_frags_free(struct pkt_pool *pool, struct pkt *p)
 	pool->nfree = nfree;
 }
 
+void pkt_unborrow(struct pkt *p)
+{
+	uint8_t *to = p->buf + PKT_HEADROOM;
+
+	if (!p->borrow)
+		return;
+	memcpy(to - PKT_BORROW_HEAD, p->data - PKT_BORROW_HEAD,
+	       PKT_BORROW_HEAD + p->len);
+	p->data = to;
+	pkt_give_back(p);
+}
+
 int pkt_linearize(struct pkt *p, struct pkt_pool *pool)
 {
 	const struct pkt *f;
@@ -109,6 +123,8 @@ int pkt_linearize(struct pkt *p, struct pkt_pool *pool)
 
 	if (!p->frag_first)
 		return 0;
+	/* the fragments' bytes go behind the head's, in its own buffer */
+	pkt_unborrow(p);
 	room = (size_t)(p->buf + PKT_BUF_SIZE - (p->data + p->len));
 	if (p->frag_bytes > room)
 		return -ENOSPC;

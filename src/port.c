@@ -235,6 +235,10 @@ static enum drop_reason enqueue(struct port *pt, struct port_txf *f)
 
 	if (pt->q_len >= pt->q_max)
 		return DROP_QUEUE_FULL;
+	/* a queued frame may wait long: it must not keep a ring slot (and
+	 * copied into its own buffer, it has the headroom) */
+	if (f->whole)
+		pkt_unborrow(f->whole);
 	if (f->whole && f->whole->data - f->whole->buf >= pt->vnet_len &&
 	    !pkt_linearize(f->whole, pt->pool)) {
 		/* one buffer per queued frame: the chain is copied only here,
@@ -249,9 +253,15 @@ static enum drop_reason enqueue(struct port *pt, struct port_txf *f)
 		if (!p)
 			return DROP_NO_BUFFER;
 		at = p->data;
-		for (i = 1; i < f->iovcnt; i++) {
-			memcpy(at, f->iov[i].iov_base, f->iov[i].iov_len);
-			at += f->iov[i].iov_len;
+		if (f->whole) {
+			/* from the packet: the iovec may still point at the
+			 * ring slot it no longer borrows */
+			pkt_copy_bits(f->whole, 0, at, f->len);
+		} else {
+			for (i = 1; i < f->iovcnt; i++) {
+				memcpy(at, f->iov[i].iov_base, f->iov[i].iov_len);
+				at += f->iov[i].iov_len;
+			}
 		}
 		p->len = f->len;
 		p->gso_size = 0;

@@ -17,6 +17,17 @@
  * slot, flagged TP_STATUS_COPY, and queued whole on the socket as well
  * (PACKET_COPY_THRESH), from where we read it with recvmsg.
  *
+ * A frame in a ring slot is not copied out: the packet borrows the slot
+ * (pkt.h) and gives it back when it is freed, normally once the batch it
+ * came in has been written out.  The kernel fills slots in order and
+ * stops at one still in use, so no slot may stay borrowed for long: at
+ * the end of every batch (port_rx_done) whatever still holds a slot of
+ * it (an aggregate GRO holds across batches, a frame waiting for a
+ * neighbour) is copied into its own buffer.  The ring is kept small
+ * (--packet-ring-frames, 1024 slots by default): the kernel reads a
+ * slot's status a quarter of the ring ahead for every frame it adds, and
+ * in a small ring that line, and the slot it writes, are still in cache.
+ *
  * The kernel takes a VLAN tag out of a received frame into metadata
  * (skb_vlan_untag, before the packet taps): both ways of receiving put it
  * back where the wire had it, from the ring slot's tp_vlan_tci or from
@@ -38,13 +49,16 @@
 
 #define PACKET_SOCKBUF (32 << 20)       /* a few ms of 10 Gbit/s in either direction */
 #define PACKET_GSO_MAX_DEFAULT 65536    /* GSO_LEGACY_MAX_SIZE when not reported */
-#define RING_BYTES (32u << 20)          /* as much as PACKET_SOCKBUF holds */
-#define RING_BLOCK (1u << 20)           /* one physically contiguous run of pages */
+#define RING_BLOCK (1u << 20)           /* at most one physically contiguous run of pages */
 #define RING_SLOT_MIN 2048u
 /* tpacket2_hdr + sockaddr_ll, aligned, + the vnet header: 90 bytes before
  * the network header on this kernel (tpacket_rcv's netoff); with margin */
 #define RING_SLOT_HEAD 128u
 #define RING_VLAN_ETH 18u               /* Ethernet header with one VLAN tag */
+/* a slot's frame can be borrowed when the bytes pkt_unborrow copies in
+ * front of it do not reach into the slot's tpacket2_hdr */
+#define RING_BORROW_MAC (TPACKET_ALIGN(sizeof(struct tpacket2_hdr)) + \
+			 PKT_BORROW_HEAD)
 #define VLAN_TAG_LEN 4
 #define ETH_ADDRS_LEN 12                /* destination and source MAC */
 #define AUX_SPACE CMSG_SPACE(sizeof(struct tpacket_auxdata))
@@ -110,10 +124,10 @@ static void kernel_gro_check(struct port *pt, const struct config *c)
  * to change the header size once a ring exists).  Returns 0 or a negative
  * errno; on error the socket is left without a ring.
  */
-static int ring_setup(struct port *pt, unsigned int mtu)
+static int ring_setup(struct port *pt, unsigned int mtu, uint32_t frames)
 {
 	struct tpacket_req req;
-	uint32_t slot = RING_SLOT_MIN;
+	uint32_t slot = RING_SLOT_MIN, per_block = 1;
 	int v = TPACKET_V2, one = 1;
 	void *m;
 
@@ -121,11 +135,15 @@ static int ring_setup(struct port *pt, unsigned int mtu)
 		slot <<= 1;
 	if (slot > RING_BLOCK)
 		return -EMSGSIZE;
+	/* slots per block: a power of two, so that a block (slot size times
+	 * that) is a whole number of pages */
+	while (per_block * 2 <= RING_BLOCK / slot && per_block * 2 <= frames)
+		per_block *= 2;
 	memset(&req, 0, sizeof(req));
-	req.tp_block_size = RING_BLOCK;
-	req.tp_block_nr = RING_BYTES / RING_BLOCK;
+	req.tp_block_size = slot * per_block;
+	req.tp_block_nr = (frames + per_block - 1) / per_block;
 	req.tp_frame_size = slot;
-	req.tp_frame_nr = req.tp_block_nr * (RING_BLOCK / slot);
+	req.tp_frame_nr = req.tp_block_nr * per_block;
 	if (setsockopt(pt->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) ||
 	    setsockopt(pt->fd, SOL_PACKET, PACKET_COPY_THRESH, &one,
 		       sizeof(one)) ||
@@ -140,10 +158,20 @@ static int ring_setup(struct port *pt, unsigned int mtu)
 		setsockopt(pt->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req));
 		return err;
 	}
+	pt->u.packet.slot_pkt = calloc(req.tp_frame_nr,
+				       sizeof(*pt->u.packet.slot_pkt));
+	if (!pt->u.packet.slot_pkt) {
+		munmap(m, (size_t)req.tp_block_size * req.tp_block_nr);
+		memset(&req, 0, sizeof(req));
+		setsockopt(pt->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req));
+		return -ENOMEM;
+	}
 	pt->u.packet.ring = m;
 	pt->u.packet.frame_size = slot;
 	pt->u.packet.frame_nr = req.tp_frame_nr;
 	pt->u.packet.head = 0;
+	pt->u.packet.batch_first = 0;
+	pt->u.packet.batch_n = 0;
 	return 0;
 }
 
@@ -213,7 +241,7 @@ static int packet_open(struct port *pt, const struct config *c)
 	set_bufsize(fd, SO_RCVBUFFORCE, SO_RCVBUF, "the receive buffer", pt);
 	set_bufsize(fd, SO_SNDBUFFORCE, SO_SNDBUF, "the send buffer", pt);
 	if (c->packet_ring) {
-		err = ring_setup(pt, l.mtu);
+		err = ring_setup(pt, l.mtu, c->packet_ring_frames);
 		if (err)
 			log_warn("%s: %s: no receive ring (%s): reading with "
 				 "recvmmsg", pt->name, pt->ifname,
@@ -373,6 +401,12 @@ static int ring_read_copy(struct port *pt, struct pkt *p)
 	return rx_vlan(pt, p, &m);
 }
 
+static struct tpacket2_hdr *ring_slot(const struct port *pt, uint32_t i)
+{
+	return (struct tpacket2_hdr *)(pt->u.packet.ring +
+				       (size_t)i * pt->u.packet.frame_size);
+}
+
 static int ring_rx(struct port *pt, struct pkt **pkts, unsigned int max)
 {
 	unsigned int out = 0;
@@ -380,9 +414,10 @@ static int ring_rx(struct port *pt, struct pkt **pkts, unsigned int max)
 	struct pkt *p;
 	uint32_t st;
 
+	pt->u.packet.batch_first = pt->u.packet.head;
+	pt->u.packet.batch_n = 0;
 	while (out < max) {
-		h = (struct tpacket2_hdr *)(pt->u.packet.ring +
-			(size_t)pt->u.packet.head * pt->u.packet.frame_size);
+		h = ring_slot(pt, pt->u.packet.head);
 		/* the slot's contents are ours once we see its status */
 		st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
 		if (!(st & TP_STATUS_USER))
@@ -410,6 +445,19 @@ static int ring_rx(struct port *pt, struct pkt **pkts, unsigned int max)
 			pt->stats->rx_pkts++;
 			pt->stats->drop[DROP_IP_LEN]++;
 			pkt_free(pt->pool, p);
+		} else if (!(st & TP_STATUS_VLAN_VALID) &&
+			   h->tp_mac >= RING_BORROW_MAC) {
+			/* borrowed where it lies: the slot stays ours until
+			 * the packet is freed or copied */
+			p->data = (uint8_t *)h + h->tp_mac;
+			p->len = h->tp_snaplen;
+			p->borrow = &h->tp_status;
+			pt->u.packet.slot_pkt[pt->u.packet.head] = p;
+			pkts[out++] = p;
+			pt->u.packet.batch_n++;
+			if (++pt->u.packet.head == pt->u.packet.frame_nr)
+				pt->u.packet.head = 0;
+			continue;
 		} else if (!(st & TP_STATUS_VLAN_VALID)) {
 			memcpy(p->data - VNET_HDR_LEN_LEGACY,
 			       (uint8_t *)h + h->tp_mac - VNET_HDR_LEN_LEGACY,
@@ -429,10 +477,37 @@ static int ring_rx(struct port *pt, struct pkt **pkts, unsigned int max)
 		}
 		__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL,
 				 __ATOMIC_RELEASE);
+		pt->u.packet.batch_n++;
 		if (++pt->u.packet.head == pt->u.packet.frame_nr)
 			pt->u.packet.head = 0;
 	}
 	return (int)out;
+}
+
+/*
+ * The batch ring_rx read last is done with: copy out whatever still
+ * borrows one of its slots, so that every slot goes back to the kernel.
+ * A packet freed since (its borrow cleared) or reused for a later slot
+ * (its borrow elsewhere) is left alone.
+ */
+static void packet_rx_done(struct port *pt)
+{
+	uint32_t i = pt->u.packet.batch_first, n = pt->u.packet.batch_n;
+	struct pkt *p;
+
+	for (; n; n--) {
+		p = pt->u.packet.slot_pkt[i];
+		if (p) {
+			pt->u.packet.slot_pkt[i] = NULL;
+			if (p->borrow == &ring_slot(pt, i)->tp_status) {
+				pkt_unborrow(p);
+				pt->stats->rx_held_copy++;
+			}
+		}
+		if (++i == pt->u.packet.frame_nr)
+			i = 0;
+	}
+	pt->u.packet.batch_n = 0;
 }
 
 static int packet_rx(struct port *pt, struct pkt **pkts, unsigned int max)
@@ -545,9 +620,13 @@ static void packet_close(struct port *pt)
 	free(pt->u.packet.rx);
 	free(pt->u.packet.tx_msgs);
 	free(pt->u.packet.rx_cmsg);
-	if (pt->u.packet.ring)
+	if (pt->u.packet.ring) {
+		packet_rx_done(pt);
 		munmap(pt->u.packet.ring, (size_t)pt->u.packet.frame_size *
 					   pt->u.packet.frame_nr);
+	}
+	free(pt->u.packet.slot_pkt);
+	pt->u.packet.slot_pkt = NULL;
 	pt->u.packet.ring = NULL;
 	if (pt->fd >= 0)
 		close(pt->fd);
@@ -557,6 +636,7 @@ const struct port_ops port_packet_ops = {
 	.kind = "packet",
 	.open = packet_open,
 	.rx_batch = packet_rx,
+	.rx_done = packet_rx_done,
 	.tx = packet_tx,
 	.close = packet_close,
 };

@@ -69,8 +69,8 @@ struct scalar {
 #define SCALAR(f) { #f, offsetof(struct stats_port, f) }
 
 static const struct scalar scalars[] = {
-	SCALAR(rx_pkts), SCALAR(rx_bytes), SCALAR(rx_gso), SCALAR(tx_pkts),
-	SCALAR(tx_bytes),
+	SCALAR(rx_pkts), SCALAR(rx_bytes), SCALAR(rx_gso),
+	SCALAR(rx_held_copy), SCALAR(tx_pkts), SCALAR(tx_bytes),
 	SCALAR(aggs), SCALAR(agg_segs), SCALAR(gso_offload),
 	SCALAR(gso_software), SCALAR(gso_segs), SCALAR(gso_kernel_sw),
 };

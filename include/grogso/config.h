@@ -74,6 +74,7 @@ struct config {
 	const char *lan, *wan;          /* port specs */
 	int tap_offload;
 	int packet_ring;                /* packet ports: PACKET_RX_RING, else recvmmsg */
+	uint32_t packet_ring_frames;    /* slots of that ring */
 	enum config_kernel_gro kernel_gro;
 	uint32_t buffers;               /* packet pool size */
 	uint32_t queue_len;             /* per-port tx queue */

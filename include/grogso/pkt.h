@@ -10,6 +10,12 @@
  * The pool is one mapping made at start; pages are touched only as they
  * are used.
  *
+ * A packet may also borrow its bytes: data then points outside buf, into
+ * a slot of a receive ring the kernel filled, and p->borrow at the word
+ * that gives the slot back (the slot's status, set to 0 when the packet
+ * is freed or its bytes are copied into buf by pkt_unborrow).  Code that
+ * writes past the frame or counts on buf's headroom unborrows first.
+ *
  * A packet is linear when frag_first is NULL: all of its frame is at
  * data/len.  A head with fragments holds its headers and its own payload
  * at data/len (the linear part) and the rest of the frame in the
@@ -81,6 +87,7 @@ struct pkt {
 	uint32_t frag_bytes;            /* bytes of frame in the fragments */
 	uint8_t *buf;                   /* PKT_BUF_SIZE bytes */
 	struct pkt *next;               /* free list, queues */
+	uint32_t *borrow;               /* data is in a ring slot: its status word */
 
 	/*
 	 * Fragment chain of an aggregate (NULL/0 on a linear packet and on
@@ -151,11 +158,34 @@ static inline struct pkt *pkt_alloc(struct pkt_pool *pool)
 /* Free head @p's fragments and leave it linear (pkt_free's slow path). */
 void pkt_frags_free(struct pkt_pool *pool, struct pkt *p);
 
+/*
+ * Bytes before data a borrowing packet keeps when pkt_unborrow copies it:
+ * the received vnet header, and room for the one written on the way out.
+ */
+#define PKT_BORROW_HEAD 16
+
+/* Give the ring slot @p borrows back to the kernel (status 0: the
+ * kernel's); its bytes must not be read after this. */
+static inline void pkt_give_back(struct pkt *p)
+{
+	__atomic_store_n(p->borrow, 0u, __ATOMIC_RELEASE);
+	p->borrow = NULL;
+}
+
+/*
+ * Copy the bytes @p borrows, with PKT_BORROW_HEAD bytes before them, into
+ * its own buffer and give the slot back; data then points into buf at
+ * the headroom.  Nothing to do when @p borrows nothing.
+ */
+void pkt_unborrow(struct pkt *p);
+
 /* Give @p back to the pool, with its fragments if it has any. */
 static inline void pkt_free(struct pkt_pool *pool, struct pkt *p)
 {
 	if (p->frag_first)
 		pkt_frags_free(pool, p);
+	if (p->borrow)
+		pkt_give_back(p);
 	p->next = pool->free;
 	pool->free = p;
 	pool->nfree++;

@@ -71,6 +71,12 @@ struct port_ops {
 	 */
 	int (*rx_batch)(struct port *pt, struct pkt **pkts, unsigned int max);
 	/*
+	 * The frames of the last rx_batch have been handled and the tx
+	 * batches flushed: nothing may borrow the port's memory any more
+	 * (optional).
+	 */
+	void (*rx_done)(struct port *pt);
+	/*
 	 * Write @n frames in order.  Returns how many the kernel took; when
 	 * fewer than @n, *err is the errno of the first one it refused.
 	 */
@@ -123,6 +129,9 @@ struct port {
 			uint32_t frame_size;    /* bytes per ring slot */
 			uint32_t frame_nr;      /* slots */
 			uint32_t head;          /* next slot to read */
+			struct pkt **slot_pkt;  /* by slot: the packet that borrowed it */
+			uint32_t batch_first;   /* the slots the last read took */
+			uint32_t batch_n;
 			int kgro_saved[3];      /* --kernel-gro=off: restore at close */
 			int kgro_changed;
 		} packet;
@@ -158,6 +167,16 @@ static inline int port_rx(struct port *pt, struct pkt **pkts,
 			  unsigned int max)
 {
 	return pt->ops->rx_batch(pt, pkts, max);
+}
+
+/*
+ * The frames of the last port_rx are handled and every tx batch flushed:
+ * whatever still borrows the port's receive memory is copied out.
+ */
+static inline void port_rx_done(struct port *pt)
+{
+	if (pt->ops->rx_done)
+		pt->ops->rx_done(pt);
 }
 
 /*

@@ -112,6 +112,7 @@ enum flush_reason { FLUSH_NONE = 0, STATS_FLUSH_LIST(STATS_ENUM_FLUSH) FLUSH__MA
 struct stats_port {
 	uint64_t rx_pkts, rx_bytes;
 	uint64_t rx_gso;                /* super-packets received (a peer's TSO/USO) */
+	uint64_t rx_held_copy;          /* ring frames copied out: held past their batch */
 	uint64_t tx_pkts, tx_bytes;
 	uint64_t aggs;                  /* aggregates of two or more segments */
 	uint64_t agg_segs;              /* segments inside those aggregates */

@@ -1087,6 +1087,60 @@ static void test_low_pool_merges_by_copy(void **state)
 	assert_partial_completes(p);
 }
 
+/*
+ * Segments that borrow their bytes from ring slots: short of buffers, GRO
+ * would copy a segment's payload behind the last piece, but a slot has no
+ * room behind its frame, so it chains instead and writes nothing past a
+ * frame; freeing the aggregate gives every slot back.
+ */
+static void test_borrowed_segments_chain_when_copying(void **state)
+{
+	enum { SLOT = 2048, MAC = 76, N = 3 };
+	static uint8_t ring[N][SLOT];
+	struct gro_config cfg;
+	struct frame_spec s = tcp_spec(0);
+	struct pkt *p;
+	uint32_t ends[N];
+	unsigned int i;
+	size_t k;
+
+	(void)state;
+	gro_config_default(&cfg);
+	cfg.copy_below = POOL_PKTS + 1;         /* always short of buffers */
+	table_open(&cfg);
+	sink.keep_chain = 1;
+	s.pay_seed = 9;
+	for (i = 0; i < N; i++) {
+		s.seq = 1000 + i * P;
+		s.pay_stream_off = i * P;
+		s.pay_len = P;
+		p = frame_pkt(&pool, &s);
+		assert_non_null(p);
+		s.ipid++;
+		memset(ring[i], 0xcc, SLOT);
+		*(uint32_t *)(void *)ring[i] = 1;
+		memcpy(ring[i] + MAC, p->data, p->len);
+		p->data = ring[i] + MAC;
+		p->borrow = (uint32_t *)(void *)ring[i];
+		ends[i] = MAC + p->len;
+		gro_receive(gt, p, now++);
+	}
+	gro_flush_all(gt, FLUSH_BATCH);
+	EXPECT(N * P);
+	p = sink.p[0];
+	assert_int_equal(p->frag_count, N - 1);
+	assert_chain_stream(p, 0, 9);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(*(uint32_t *)(void *)ring[i], 1);
+		for (k = ends[i]; k < SLOT; k++)
+			assert_int_equal(ring[i][k], 0xcc);
+	}
+	sink_clear();
+	for (i = 0; i < N; i++)
+		assert_int_equal(*(uint32_t *)(void *)ring[i], 0);
+	assert_int_equal(pool.nfree, pool.count);
+}
+
 static void test_pool_running_low_copies_onto_last_fragment(void **state)
 {
 	struct gro_config cfg;
@@ -1780,6 +1834,7 @@ int main(void)
 		SELFTEST(test_tcp4_aggregate_exact_bytes),
 		SELFTEST(test_merge_chains_segment_buffers),
 		SELFTEST(test_low_pool_merges_by_copy),
+		SELFTEST(test_borrowed_segments_chain_when_copying),
 		SELFTEST(test_pool_running_low_copies_onto_last_fragment),
 		SELFTEST(test_tcp6_aggregate_lengths_and_type),
 		SELFTEST(test_udp6_aggregate_lengths_and_type),

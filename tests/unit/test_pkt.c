@@ -815,6 +815,148 @@ static void test_csum_over_fragments_with_odd_lengths(void **state)
 	check_chain_csum(0, 17, 1002, 2, even, 3, 4);
 }
 
+/* ---- packets that borrow a ring slot ---- */
+
+#define SLOT_SIZE 2048
+#define SLOT_MAC 76                     /* where the kernel puts the frame */
+
+static uint8_t ring[4][SLOT_SIZE] __attribute__((aligned(64)));
+
+/* Status word of slot @i, as the kernel's tpacket2_hdr has it. */
+static uint32_t *slot_status(unsigned int i)
+{
+	return (uint32_t *)(void *)ring[i];
+}
+
+/*
+ * Move linear @p's frame into slot @i, with a recognisable header in the
+ * PKT_BORROW_HEAD bytes before it, and make @p borrow the slot.
+ */
+static void borrow_slot(struct pkt *p, unsigned int i)
+{
+	uint8_t *at = ring[i] + SLOT_MAC;
+
+	assert_true(p->len <= SLOT_SIZE - SLOT_MAC);
+	memset(ring[i], 0, SLOT_SIZE);
+	*slot_status(i) = 1;                 /* TP_STATUS_USER */
+	memset(at - PKT_BORROW_HEAD, 0xa0 + i, PKT_BORROW_HEAD);
+	memcpy(at, p->data, p->len);
+	memset(p->data, 0xee, p->len);       /* must not be read */
+	p->data = at;
+	p->borrow = slot_status(i);
+}
+
+static void test_borrow_free_gives_the_slot_back(void **state)
+{
+	struct frame_spec s;
+	struct pkt *p, *q;
+
+	(void)state;
+	frame_spec_init(&s, 0, 6);
+	s.pay_len = 500;
+	assert_int_equal(parse_built(&s, &p), DROP_NONE);
+	borrow_slot(p, 0);
+	assert_int_equal(*slot_status(0), 1);
+	pkt_free(&pool, p);
+	assert_int_equal(*slot_status(0), 0);
+	assert_int_equal(pool.nfree, pool.count);
+	/* the buffer comes back borrowing nothing, data in its own buf */
+	q = pkt_alloc(&pool);
+	assert_ptr_equal(q, p);
+	assert_null(q->borrow);
+	assert_ptr_equal(q->data, q->buf + PKT_HEADROOM);
+	pkt_free(&pool, q);
+}
+
+static void test_unborrow_copies_frame_and_header(void **state)
+{
+	static uint8_t want[2048];
+	uint8_t head[PKT_BORROW_HEAD];
+	struct frame_spec s;
+	struct pkt *p;
+	uint32_t len;
+
+	(void)state;
+	frame_spec_init(&s, 1, 17);
+	s.pay_len = 777;
+	assert_int_equal(parse_built(&s, &p), DROP_NONE);
+	len = p->len;
+	memcpy(want, p->data, len);
+	borrow_slot(p, 1);
+	memset(head, 0xa1, sizeof(head));
+	pkt_unborrow(p);
+	assert_null(p->borrow);
+	assert_int_equal(*slot_status(1), 0);
+	assert_ptr_equal(p->data, p->buf + PKT_HEADROOM);
+	assert_int_equal(p->len, len);
+	/* the kernel may refill the slot now: the copy is ours */
+	memset(ring[1], 0x55, SLOT_SIZE);
+	assert_memory_equal(p->data, want, len);
+	assert_memory_equal(p->data - PKT_BORROW_HEAD, head, sizeof(head));
+	assert_int_equal(pkt_parse(p), DROP_NONE);
+	/* once more: nothing to do */
+	pkt_unborrow(p);
+	assert_ptr_equal(p->data, p->buf + PKT_HEADROOM);
+	pkt_free(&pool, p);
+	assert_int_equal(pool.nfree, pool.count);
+}
+
+/*
+ * A head and two fragments, each borrowing a slot: linearizing copies
+ * the frame into the head's own buffer and gives all three slots back;
+ * freeing a borrowed chain gives them back too.
+ */
+static void test_borrowed_chain_linearize_and_free(void **state)
+{
+	static uint8_t want[2048];
+	struct frame_spec s;
+	struct pkt *p, *f[2];
+	uint32_t len, off = 100;
+	unsigned int i, round;
+
+	(void)state;
+	for (round = 0; round < 2; round++) {
+		frame_spec_init(&s, 0, 6);
+		s.pay_len = 1200;
+		assert_int_equal(parse_built(&s, &p), DROP_NONE);
+		len = p->len;
+		memcpy(want, p->data, len);
+		for (i = 0; i < 2; i++) {
+			f[i] = pkt_alloc(&pool);
+			assert_non_null(f[i]);
+			f[i]->len = i ? len - off - 300 : 300;
+			memcpy(f[i]->data, p->data + off + i * 300, f[i]->len);
+			borrow_slot(f[i], 1 + i);
+		}
+		p->len = off;
+		borrow_slot(p, 0);
+		pkt_frag_append(p, f[0]);
+		pkt_frag_append(p, f[1]);
+		assert_int_equal(pkt_frame_len(p), len);
+		if (round == 0) {
+			assert_int_equal(pkt_linearize(p, &pool), 0);
+			assert_null(p->borrow);
+			assert_ptr_equal(p->data, p->buf + PKT_HEADROOM);
+			assert_int_equal(p->len, len);
+			for (i = 0; i < 3; i++) {
+				assert_int_equal(*slot_status(i), 0);
+				memset(ring[i], 0x55, SLOT_SIZE);
+			}
+			assert_memory_equal(p->data, want, len);
+			assert_int_equal(pool.nfree, pool.count - 1);
+		} else {
+			for (i = 0; i < 3; i++)
+				assert_int_equal(*slot_status(i), 1);
+		}
+		pkt_free(&pool, p);
+		/* round 0: slots the kernel refilled are not touched again */
+		for (i = 0; i < 3; i++)
+			assert_int_equal(*slot_status(i),
+					 round ? 0 : 0x55555555u);
+		assert_int_equal(pool.nfree, pool.count);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -842,6 +984,9 @@ int main(void)
 		cmocka_unit_test(test_iov_describes_the_whole_frame),
 		cmocka_unit_test(test_copy_bits_across_the_chain),
 		cmocka_unit_test(test_csum_over_fragments_with_odd_lengths),
+		cmocka_unit_test(test_borrow_free_gives_the_slot_back),
+		cmocka_unit_test(test_unborrow_copies_frame_and_header),
+		cmocka_unit_test(test_borrowed_chain_linearize_and_free),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -43,7 +43,7 @@ struct json {
 	const char *p;
 	int depth;
 	/* keys of the outermost object, in order */
-	char top[16][24];
+	char top[24][24];
 	int ntop;
 };
 
@@ -144,7 +144,7 @@ static int json_object(struct json *j)
 				return -1;
 		if (nkeys < 128)
 			strcpy(keys[nkeys++], key);
-		if (top && j->ntop < 16)
+		if (top && j->ntop < 24)
 			strcpy(j->top[j->ntop++], key);
 		json_ws(j);
 		if (*j->p++ != ':')
@@ -493,6 +493,7 @@ static void test_json_zero_port_has_every_key(void **state)
 	memset(&s, 0, sizeof(s));
 	assert_print("eth0", &s, 1,
 		     "{\"port\":\"eth0\",\"rx_pkts\":0,\"rx_bytes\":0,\"rx_gso\":0,"
+		     "\"rx_held_copy\":0,"
 		     "\"tx_pkts\":0,\"tx_bytes\":0,\"aggs\":0,\"agg_segs\":0,"
 		     "\"gso_offload\":0,\"gso_software\":0,\"gso_segs\":0,"
 		     "\"gso_kernel_sw\":0,\"segs_hist\":{},\"drop\":{},"
@@ -510,7 +511,8 @@ static void test_json_known_counters_exact(void **state)
 	out = print_to_string("eth0", &s, 1);
 	assert_string_equal(out,
 			    "{\"port\":\"eth0\",\"rx_pkts\":10,\"rx_bytes\":15000,"
-			    "\"rx_gso\":2,\"tx_pkts\":4,\"tx_bytes\":0,\"aggs\":3,"
+			    "\"rx_gso\":2,\"rx_held_copy\":0,\"tx_pkts\":4,"
+			    "\"tx_bytes\":0,\"aggs\":3,"
 			    "\"agg_segs\":74,\"gso_offload\":0,"
 			    "\"gso_software\":0,\"gso_segs\":0,"
 			    "\"gso_kernel_sw\":1,"
@@ -523,7 +525,8 @@ static void test_json_known_counters_exact(void **state)
 }
 
 static const char *const top_keys[] = {
-	"port", "rx_pkts", "rx_bytes", "rx_gso", "tx_pkts", "tx_bytes", "aggs",
+	"port", "rx_pkts", "rx_bytes", "rx_gso", "rx_held_copy", "tx_pkts",
+	"tx_bytes", "aggs",
 	"agg_segs", "gso_offload", "gso_software", "gso_segs",
 	"gso_kernel_sw", "segs_hist", "drop", "pass", "flush",
 };
@@ -566,7 +569,7 @@ static void test_json_escapes_port_name(void **state)
 	memset(&s, 0, sizeof(s));
 	assert_print("a\"b\\c\nd\x01\x1f\x7f/\xc3\xa9", &s, 1,
 		     "{\"port\":\"a\\\"b\\\\c\\u000ad\\u0001\\u001f\x7f/\xc3\xa9\","
-		     "\"rx_pkts\":0,\"rx_bytes\":0,\"rx_gso\":0,"
+		     "\"rx_pkts\":0,\"rx_bytes\":0,\"rx_gso\":0,\"rx_held_copy\":0,"
 		     "\"tx_pkts\":0,\"tx_bytes\":0,\"aggs\":0,\"agg_segs\":0,"
 		     "\"gso_offload\":0,\"gso_software\":0,\"gso_segs\":0,"
 		     "\"gso_kernel_sw\":0,\"segs_hist\":{},\"drop\":{},"
