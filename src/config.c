@@ -112,7 +112,7 @@ static const struct opt_desc opts[] = {
 	{ "packet-ring", required_argument, OPT_PACKET_RING, "on|off",
 	  "receive packet ports through a mapped ring, off = recvmmsg [on]" },
 	{ "packet-ring-frames", required_argument, OPT_PACKET_RING_FRAMES, "N",
-	  "frames the receive ring of a packet port holds, 64..262144 [1024]" },
+	  "frames the receive ring of a packet port holds, 64..262144 [4096]" },
 	{ "kernel-gro", required_argument, OPT_KERNEL_GRO, "warn|off",
 	  "kernel GRO on a packet port: warn, or turn it off [warn]" },
 	{ "buffers", required_argument, OPT_BUFFERS, "N",
@@ -398,7 +398,7 @@ static void config_defaults(struct config *c)
 	c->mode = CONFIG_MODE_ROUTE;
 	c->tap_offload = 1;
 	c->packet_ring = 1;
-	c->packet_ring_frames = 1024;
+	c->packet_ring_frames = 4096;
 	c->kernel_gro = CONFIG_KGRO_WARN;
 	c->queue_len = 256;
 }

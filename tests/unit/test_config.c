@@ -94,6 +94,7 @@ static void test_defaults_are_the_documented_ones(void **state)
 	assert_string_equal(cfg.wan, "packet:eth5");
 	assert_int_equal(cfg.tap_offload, 1);
 	assert_int_equal(cfg.packet_ring, 1);
+	assert_int_equal(cfg.packet_ring_frames, 4096);
 	assert_int_equal(cfg.kernel_gro, CONFIG_KGRO_WARN);
 	assert_int_equal(cfg.queue_len, 256);
 	assert_int_equal(cfg.buffers, 2 * (4096 + 256 + 64) + 64);
@@ -208,6 +209,14 @@ static void test_numbers_are_range_checked(void **state)
 	assert_int_equal(cfg.gro_hold_us, 250);
 	assert_int_equal(cfg.stats_interval, 5);
 	assert_int_equal(cfg.batch_gap_us, 0);
+
+	assert_int_equal(PARSE(DAEMON, "--packet-ring-frames=64"), 0);
+	assert_int_equal(cfg.packet_ring_frames, 64);
+	assert_int_equal(PARSE(DAEMON, "--packet-ring-frames=262144"), 0);
+	assert_int_equal(cfg.packet_ring_frames, 262144);
+	assert_int_equal(PARSE_Q(DAEMON, "--packet-ring-frames=63"), -EINVAL);
+	assert_int_equal(PARSE_Q(DAEMON, "--packet-ring-frames=262145"),
+			 -EINVAL);
 
 	/* signs, blanks, units, overflow and empty strings are refused */
 	assert_int_equal(PARSE_Q(DAEMON, "--batch=-1"), -EINVAL);
