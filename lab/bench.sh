@@ -19,8 +19,16 @@
 # row the softirq time of the whole machine (/proc/stat), in seconds per
 # GB delivered.  Writes bench.csv, bench.txt and, with gnuplot, bench.png.
 #
+# Placement (--steer): split, the default, gives CPU 0 to the programs
+# (iperf3 at both ends, and grogso with --cpu 0) and steers the receive
+# work of every interface of the lab to the other CPUs, for every row,
+# the kernel's included; rps spreads it over all CPUs by flow hash and
+# leaves the programs to the scheduler, so that which CPU does what
+# changes from run to run.
+#
 # Run as root:  lab/bench.sh [--runs N] [--time S] [--udp-len B]
-#                            [--io "packet tap"] [--configs "..."] [--out DIR]
+#                            [--io "packet tap"] [--configs "..."]
+#                            [--steer split|rps] [--out DIR]
 set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
@@ -30,18 +38,21 @@ all_configs="kernel-nogro kernel-gro fwd gro-sw gro-offload bridge"
 usage() {
 	cat <<USAGE
 usage: lab/bench.sh [--runs N] [--time S] [--udp-len B] [--io "packet tap"]
-                    [--configs "ROW..."] [--out DIR]
+                    [--configs "ROW..."] [--steer split|rps] [--out DIR]
 
   --runs     runs per measurement, the median is reported [3]
   --time     seconds per iperf3 run [5]
   --udp-len  UDP payload (iperf3 -u -b 0 -l B) [1400]
   --io       grogso port kinds to measure [packet tap]
   --configs  rows to measure [$all_configs]
+  --steer    split: programs on CPU 0, receive work on the others;
+             rps: receive work spread by flow hash [split]
   --out      where bench.csv, bench.txt and bench.png go [./bench-out]
 USAGE
 }
 
 runs=3 secs=5 ulen=1400 ios="packet tap" out=bench-out configs=$all_configs
+steer=split
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--runs) runs=${2:?}; shift ;;
@@ -49,6 +60,7 @@ while [ $# -gt 0 ]; do
 	--udp-len) ulen=${2:?}; shift ;;
 	--io) ios=${2:?}; shift ;;
 	--configs) configs=${2:?}; shift ;;
+	--steer) steer=${2:?}; shift ;;
 	--out) out=${2:?}; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -58,6 +70,11 @@ done
 for c in $configs; do
 	case " $all_configs " in *" $c "*) ;; *) die "--configs: unknown row '$c'" ;; esac
 done
+case $steer in
+split) app=(taskset -c 0) ;;
+rps) app=() ;;
+*) die "--steer must be split or rps" ;;
+esac
 for io in $ios; do
 	case $io in packet | tap) ;; *) die "--io: packet or tap, not '$io'" ;; esac
 done
@@ -107,10 +124,10 @@ for row in "${rows[@]}"; do
 	bridge) a=(--io "$io" --mode bridge --gso offload) ;;
 	esac
 	step "$c, $io: lab/up.sh ${a[*]}${g[*]:+ -- ${g[*]}}"
-	"$LAB_DIR/up.sh" --prefix "${pfx[$row]}" --grogso "$grogso" "${a[@]}" \
-		-- "${g[@]}" || die "lab/up.sh failed for $c $io"
+	"$LAB_DIR/up.sh" --prefix "${pfx[$row]}" --grogso "$grogso" --steer "$steer" \
+		"${a[@]}" -- "${g[@]}" || die "lab/up.sh failed for $c $io"
 	lab_wait_ping "${pfx[$row]}" 198.18.1.2 || die "$c $io: client1 unreachable"
-	ip netns exec "${pfx[$row]}client1" iperf3 -s >/dev/null 2>&1 &
+	"${app[@]}" ip netns exec "${pfx[$row]}client1" iperf3 -s >/dev/null 2>&1 &
 	srv[$row]=$!
 done
 sleep 0.5
@@ -134,9 +151,10 @@ for r in $(seq "$runs"); do
 			json=$(mktemp)
 			s0=$(softirq_ticks) p0=$(proc_ticks "$pid")
 			if [ "$proto" = tcp ]; then
-				ip netns exec "${P}client2" iperf3 -c 198.18.1.2 -t "$secs" -J >"$json" || true
+				"${app[@]}" ip netns exec "${P}client2" iperf3 -c 198.18.1.2 \
+					-t "$secs" -J >"$json" || true
 			else
-				ip netns exec "${P}client2" iperf3 -c 198.18.1.2 -u -b 0 -l "$ulen" \
+				"${app[@]}" ip netns exec "${P}client2" iperf3 -c 198.18.1.2 -u -b 0 -l "$ulen" \
 					-t "$secs" -J >"$json" || true
 			fi
 			s1=$(softirq_ticks) p1=$(proc_ticks "$pid")
@@ -160,11 +178,12 @@ PY
 done
 
 # ---- the table ----
-python3 - "$csv" "$hz" >"$out/bench.txt" <<'EOF'
+python3 - "$csv" "$hz" "$steer" >"$out/bench.txt" <<'EOF'
 import csv, statistics, sys
 
 rows = list(csv.DictReader(open(sys.argv[1])))
 hz = int(sys.argv[2])
+steer = sys.argv[3]
 keys = []
 for r in rows:
     k = (r["config"], r["io"])
@@ -181,8 +200,8 @@ def per_gb(config, io, proto, field):
     return med(config, io, proto, field) / (b / 1e9) if b else float("nan")
 
 base = {p: med("kernel-gro", "kernel", p, "gbps") for p in ("tcp", "udp")}
-print("medians of %d runs; CPU in seconds per GB delivered" %
-      max(int(r["run"]) for r in rows) if rows else "no results")
+print("medians of %d runs; CPU in seconds per GB delivered; placement: %s" %
+      (max(int(r["run"]) for r in rows), steer) if rows else "no results")
 print("%-13s %-6s | %-34s | %-34s" % ("", "", "TCP", "UDP"))
 print("%-13s %-6s | %7s %6s %9s %9s | %7s %6s %9s %9s" % (
     "config", "ports", "Gbit/s", "x kgro", "cpu s/GB", "sirq s/GB",
@@ -212,6 +231,19 @@ for io in ios:
                 parts.append("%.2f x %s" % (off / o, what))
         if parts:
             print("gro-offload %s %s: %s" % (io, p.upper(), ", ".join(parts)))
+# the same ratio run by run: the two were measured seconds apart, so a
+# load that comes and goes on the machine cancels out of each pair
+def by_run(config, io, proto):
+    return {r["run"]: float(r["gbps"]) for r in rows
+            if (r["config"], r["io"], r["proto"]) == (config, io, proto)}
+for io in ios:
+    for p in ("tcp", "udp"):
+        a, b = by_run("gro-offload", io, p), by_run("kernel-gro", "kernel", p)
+        q = sorted(a[k] / b[k] for k in a if b.get(k))
+        if q:
+            print("gro-offload %s %s / kernel-gro, run by run: median %.2f "
+                  "(%.2f .. %.2f over %d runs)" %
+                  (io, p.upper(), statistics.median(q), q[0], q[-1], len(q)))
 EOF
 cat "$out/bench.txt"
 

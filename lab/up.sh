@@ -18,7 +18,7 @@ usage() {
 	cat <<EOF
 usage: lab/up.sh [--prefix P] [--io packet|tap|vm|kernel] [--mode route|bridge]
                  [--gso auto|offload|software] [--kernel-drop on|off]
-                 [--kernel-gro on|off] [--steer rps|none]
+                 [--kernel-gro on|off] [--steer rps|none|split]
                  [--grogso PATH] [-- GROGSO_ARGS...]
   --io packet  grogso --lan packet:eth4 --wan packet:eth5 (default)
   --io tap     bridges brlan={eth4,tlan} brwan={eth5,twan}; grogso on the taps
@@ -29,7 +29,11 @@ usage: lab/up.sh [--prefix P] [--io packet|tap|vm|kernel] [--mode route|bridge]
                does not also run it through ip_rcv (default on)
   --kernel-gro io kernel: GRO (and UDP forwarding GRO) on eth5 (default on)
   --steer rps  receive packet steering on every veth of the lab, so each
-               flow is received in order (default; see below); none: off
+               flow is received in order (default; see below); none: off;
+               split: the same, steered to every CPU but CPU 0, and grogso
+               on CPU 0 only (--cpu 0): grogso and the kernel's receive
+               work side by side (run the clients' programs on CPU 0 too,
+               as lab/bench.sh does, and the kernel has a CPU of its own)
 State: \${GROGSO_LAB_DIR:-/run/grogso-lab}/\${P:-default}/ (grogso.pid, grogso.err,
 agg.json, stats.json).  lab/down.sh [--prefix P] removes it all.
 EOF
@@ -71,7 +75,8 @@ case $mode in route | bridge) ;; *) die "--mode must be route or bridge" ;; esac
 case $gso in auto | offload | software) ;; *) die "--gso must be auto, offload or software" ;; esac
 case $kdrop in on | off) ;; *) die "--kernel-drop must be on or off" ;; esac
 case $kgro in on | off) ;; *) die "--kernel-gro must be on or off" ;; esac
-case $steer in rps | none) ;; *) die "--steer must be rps or none" ;; esac
+case $steer in rps | none | split) ;; *) die "--steer must be rps, none or split" ;; esac
+[ "$steer" = split ] && [ "$(nproc)" -lt 2 ] && die "--steer split needs two CPUs or more"
 [ "$io" = kernel ] && [ "$mode" != route ] && die "--io kernel is route mode only"
 [ "$(id -u)" = 0 ] || die "must run as root"
 if [ "$io" != kernel ]; then
@@ -154,12 +159,17 @@ fi
 # (the same mask on the rx queue of every veth of the lab, kernel path
 # included) picks the backlog by flow hash instead of by sending CPU: one
 # flow, one CPU, in order, and different flows still spread.
-if [ "$steer" = rps ]; then
-	mask=$(printf %x $(((1 << $(nproc)) - 1)))
-	rps() { # NS DEV
-		ip netns exec "$1" sh -c "echo $mask > /sys/class/net/$2/queues/rx-0/rps_cpus" ||
-			die "cannot set rps_cpus on $2 in $1"
-	}
+# --steer split steers the same way, to every CPU but CPU 0, where grogso
+# runs (and the programs of the clients should).
+case $steer in
+rps) mask=$(printf %x $(((1 << $(nproc)) - 1))) ;;
+split) mask=$(printf %x $(((1 << $(nproc)) - 2))) ;;
+esac
+rps() { # NS DEV
+	ip netns exec "$1" sh -c "echo $mask > /sys/class/net/$2/queues/rx-0/rps_cpus" ||
+		die "cannot set rps_cpus on $2 in $1"
+}
+if [ "$steer" != none ]; then
 	if [ "$io" != vm ]; then
 		rps "$gw" eth4
 		rps "$gw" eth5
@@ -178,6 +188,7 @@ if [ "$io" != kernel ]; then
 		args+=(--lan-addr 198.18.1.1/24 --lan-addr 2001:db8:1::1/64
 			--wan-addr 198.19.1.1/24 --wan-addr 2001:db8:2::1/64)
 	fi
+	[ "$steer" = split ] && args+=(--cpu 0)
 	args+=("${extra[@]}")
 
 	# grogso.pid is grogso itself: run.sh execs ip, which execs grogso;
@@ -220,6 +231,10 @@ tap)
 	done
 	ip -n "$gw" link set eth4 master brlan
 	ip -n "$gw" link set eth5 master brwan
+	if [ "$steer" = split ]; then
+		rps "$gw" tlan
+		rps "$gw" twan
+	fi
 	;;
 vm)
 	ip -n "$gw" link set tlan netns "$c1"
@@ -240,8 +255,11 @@ for ns in "$c1" "$c2"; do
 	else
 		ip netns exec "$ns" ethtool -K eth0 tso off gso off \
 			tx-udp-segmentation off gro off >/dev/null 2>&1 || true
-		[ "$steer" = rps ] && rps "$ns" eth0
+		[ "$steer" != none ] && rps "$ns" eth0
 	fi
+	# grogso's taps: what it writes is received there, on the CPUs of
+	# the kernel rather than in grogso's system call
+	[ "$io" = vm ] && [ "$steer" = split ] && rps "$ns" eth0
 	if [ "$mode" = route ]; then
 		ip -n "$ns" addr add "198.1$((7 + n)).1.2/24" dev eth0
 		ip -n "$ns" addr add "2001:db8:$n::2/64" dev eth0 nodad

@@ -48,6 +48,7 @@ enum opt_id {
 	OPT_TAP_OFFLOAD,
 	OPT_PACKET_RING,
 	OPT_PACKET_RING_FRAMES,
+	OPT_CPU,
 	OPT_KERNEL_GRO,
 	OPT_BUFFERS,
 	OPT_QUEUE_LEN,
@@ -113,6 +114,8 @@ static const struct opt_desc opts[] = {
 	  "receive packet ports through a mapped ring, off = recvmmsg [on]" },
 	{ "packet-ring-frames", required_argument, OPT_PACKET_RING_FRAMES, "N",
 	  "frames the receive ring of a packet port holds, 64..262144 [4096]" },
+	{ "cpu", required_argument, OPT_CPU, "N",
+	  "run on CPU N only [wherever the scheduler puts it]" },
 	{ "kernel-gro", required_argument, OPT_KERNEL_GRO, "warn|off",
 	  "kernel GRO on a packet port: warn, or turn it off [warn]" },
 	{ "buffers", required_argument, OPT_BUFFERS, "N",
@@ -399,6 +402,7 @@ static void config_defaults(struct config *c)
 	c->tap_offload = 1;
 	c->packet_ring = 1;
 	c->packet_ring_frames = 4096;
+	c->cpu = -1;
 	c->kernel_gro = CONFIG_KGRO_WARN;
 	c->queue_len = 256;
 }
@@ -415,6 +419,7 @@ static int parse_one(struct config *c, int id, const char *arg)
 	static const char *const csum[] = { "lenient", "strict", NULL };
 	static const char *const mode[] = { "route", "bridge", NULL };
 	static const char *const kgro[] = { "warn", "off", NULL };
+	uint32_t w32;
 	int w, err = 0;
 
 	switch (id) {
@@ -500,6 +505,10 @@ static int parse_one(struct config *c, int id, const char *arg)
 		break;
 	case OPT_PACKET_RING_FRAMES:
 		err = parse_u32(id, arg, 64, 262144, &c->packet_ring_frames);
+		break;
+	case OPT_CPU:
+		err = parse_u32(id, arg, 0, CONFIG_CPU_MAX, &w32);
+		c->cpu = (int)w32;
 		break;
 	case OPT_KERNEL_GRO:
 		err = parse_word(id, arg, kgro, "warn or off", &w);

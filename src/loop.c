@@ -12,11 +12,13 @@
  * holds whatever GRO and GSO did in between.
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <ev.h>
 
@@ -463,6 +465,35 @@ static int setup_ports(struct loop *L)
 	return 0;
 }
 
+/*
+ * --cpu: run on that CPU only, before anything is allocated, so that the
+ * pages grogso touches first are local to it.  Returns 0 or -errno.
+ */
+static int pin_cpu(int cpu)
+{
+	cpu_set_t set;
+	int err;
+
+	if (cpu < 0)
+		return 0;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 &&
+	    !CPU_ISSET(cpu, &set)) {
+		log_err("--cpu=%d: CPU %d is not one grogso may run on here "
+			"(offline, or outside its cpuset; see taskset -p %d)",
+			cpu, cpu, (int)getpid());
+		return -EINVAL;
+	}
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		err = -errno;
+		log_err("--cpu=%d: sched_setaffinity: %s", cpu, strerror(errno));
+		return err;
+	}
+	log_info("running on CPU %d only", cpu);
+	return 0;
+}
+
 static int setup(struct loop *L)
 {
 	const struct config *c = L->c;
@@ -470,6 +501,9 @@ static int setup(struct loop *L)
 	unsigned int i;
 	int err;
 
+	err = pin_cpu(c->cpu);
+	if (err)
+		return err;
 	err = pkt_pool_init(&L->pool, c->buffers);
 	if (err) {
 		log_err("cannot allocate %u packet buffers: %s", c->buffers,

@@ -15,6 +15,7 @@
 
 #define CONFIG_MAX_ADDRS 8              /* per side, IPv4 and IPv6 together */
 #define CONFIG_MAX_ROUTES 64
+#define CONFIG_CPU_MAX 1023             /* CPU_SETSIZE - 1 */
 
 enum config_cmd { CONFIG_CMD_DAEMON = 0, CONFIG_CMD_REPLAY };
 enum config_mode { CONFIG_MODE_ROUTE = 0, CONFIG_MODE_BRIDGE };
@@ -75,6 +76,7 @@ struct config {
 	int tap_offload;
 	int packet_ring;                /* packet ports: PACKET_RX_RING, else recvmmsg */
 	uint32_t packet_ring_frames;    /* slots of that ring */
+	int cpu;                        /* --cpu, or -1 */
 	enum config_kernel_gro kernel_gro;
 	uint32_t buffers;               /* packet pool size */
 	uint32_t queue_len;             /* per-port tx queue */

@@ -95,6 +95,7 @@ static void test_defaults_are_the_documented_ones(void **state)
 	assert_int_equal(cfg.tap_offload, 1);
 	assert_int_equal(cfg.packet_ring, 1);
 	assert_int_equal(cfg.packet_ring_frames, 4096);
+	assert_int_equal(cfg.cpu, -1);
 	assert_int_equal(cfg.kernel_gro, CONFIG_KGRO_WARN);
 	assert_int_equal(cfg.queue_len, 256);
 	assert_int_equal(cfg.buffers, 2 * (4096 + 256 + 64) + 64);
@@ -214,6 +215,12 @@ static void test_numbers_are_range_checked(void **state)
 	assert_int_equal(cfg.packet_ring_frames, 64);
 	assert_int_equal(PARSE(DAEMON, "--packet-ring-frames=262144"), 0);
 	assert_int_equal(cfg.packet_ring_frames, 262144);
+	assert_int_equal(PARSE(DAEMON, "--cpu=0"), 0);
+	assert_int_equal(cfg.cpu, 0);
+	assert_int_equal(PARSE(DAEMON, "--cpu=1023"), 0);
+	assert_int_equal(cfg.cpu, 1023);
+	assert_int_equal(PARSE_Q(DAEMON, "--cpu=1024"), -EINVAL);
+	assert_int_equal(PARSE_Q(DAEMON, "--cpu=-1"), -EINVAL);
 	assert_int_equal(PARSE_Q(DAEMON, "--packet-ring-frames=63"), -EINVAL);
 	assert_int_equal(PARSE_Q(DAEMON, "--packet-ring-frames=262145"),
 			 -EINVAL);
