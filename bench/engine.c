@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * bench/engine: in-process speed of the core (GRO, GSO, checksum), with
- * the targets of DESIGN.md "Performance" printed next to each result.
+ * bench/engine: in-process speed of the core (GRO, GSO, checksum, the
+ * aggregate log), with the targets of DESIGN.md "Performance" printed
+ * next to each result.
  * Not a test: numbers depend on the machine.  See bench/README.
  */
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include "grogso/csum.h"
 #include "grogso/gro.h"
 #include "grogso/gso.h"
+#include "grogso/log.h"
 #include "grogso/pkt.h"
 #include "../tests/unit/frames.h"
 #include "common.h"
@@ -285,6 +287,59 @@ static double run_csum(size_t len)
 	return (double)bytes / (double)el;      /* bytes per ns = GB/s */
 }
 
+/*
+ * ns per "gro" record: log_agg_gro of one 45-segment TCP aggregate (IPv4
+ * or IPv6) in @fmt into a log opened on /dev/null, so the write() of each
+ * full buffer is counted as the daemon pays it.  The time advances by
+ * 1.000123 s a record, so the seconds and micro digits change.
+ */
+static double run_log(int v6, enum log_format fmt)
+{
+	static struct log_agg log;
+	struct frame_spec s;
+	struct pkt *p;
+	uint64_t t0, el, n = 0, t_ns = 1000000000ull;
+	int i, err;
+
+	err = log_agg_open(&log, "/dev/null", fmt);
+	if (err) {
+		fprintf(stderr, "log_agg_open /dev/null: %d\n", err);
+		exit(1);
+	}
+	frame_spec_init(&s, v6, 6);
+	s.pay_len = 0;
+	p = frame_pkt(&pool, &s);
+	if (!p) {
+		fprintf(stderr, "cannot build the aggregate\n");
+		exit(1);
+	}
+	/* the log reads the header only: the aggregate's IP length, IDs
+	 * and flush reason as GRO would leave them */
+	if (v6)
+		put_be16(p->data + p->l3_off + 4, 20 + 45 * BENCH_MSS);
+	else
+		put_be16(p->data + p->l3_off + 2, 20 + 20 + 45 * BENCH_MSS);
+	p->gso_size = BENCH_MSS;
+	p->agg.segs = 45;
+	p->agg.ipid_first = 1000;
+	p->agg.ipid_last = 1044;
+	p->agg.ipid_mode = v6 ? PKT_IPID_NONE : PKT_IPID_INC;
+	p->agg.flush = FLUSH_SEGS;
+	t0 = now_ns();
+	do {
+		for (i = 0; i < 256; i++) {
+			log_agg_gro(&log, t_ns, "lan", p);
+			t_ns += 1000123000ull;
+		}
+		n += 256;
+		el = now_ns() - t0;
+	} while (el < BENCH_MIN_NS);
+	sink += log.used;
+	log_agg_close(&log);
+	pkt_free(&pool, p);
+	return (double)el / (double)n;
+}
+
 int main(int argc, char **argv)
 {
 	static const uint32_t nflows[] = { 1, 16, 256, 4096 };
@@ -378,6 +433,16 @@ int main(int argc, char **argv)
 	if (want_row("csum_partial 64 KB"))
 		printf("%-34s %7.2f GB/s  %s\n", "csum_partial 64 KB",
 		       run_csum(65536), ">= 10 GB/s");
+
+	if (want_row("log gro record tcp4 json"))
+		printf("%-34s %7.1f ns  %s\n", "log gro record tcp4 json",
+		       run_log(0, LOG_FMT_JSON), "-");
+	if (want_row("log gro record tcp4 text"))
+		printf("%-34s %7.1f ns  %s\n", "log gro record tcp4 text",
+		       run_log(0, LOG_FMT_TEXT), "-");
+	if (want_row("log gro record tcp6 json"))
+		printf("%-34s %7.1f ns  %s\n", "log gro record tcp6 json",
+		       run_log(1, LOG_FMT_JSON), "-");
 
 	free(flows);
 	pkt_pool_destroy(&pool);

@@ -7,7 +7,6 @@
  * out in one write() when it fills, on log_agg_flush and at close.  A
  * disabled log (fd -1) costs one comparison per record.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -20,7 +19,6 @@
 #include "grogso/log.h"
 #include "grogso/stats.h"
 
-#define LOG_LINE_MAX 512                /* one record: addresses, names, numbers */
 #define LOG_MSG_MAX 1024                /* one message for people */
 
 static int log_level = LOG_LVL_WARN;
@@ -203,12 +201,181 @@ const char *log_proto_name(const struct pkt *p)
 	return "other";
 }
 
+/*
+ * ---- the record writers ----
+ *
+ * A record is written by the small appenders below, not by snprintf and
+ * inet_ntop: at 5 Gbit/s the printf machinery cost more CPU than GRO.
+ * The bytes are those "%u", "%06u" and inet_ntop give (tests/unit/
+ * test_log.c keeps the snprintf version and compares the two).  Each
+ * put_* writes at @o without a bound and returns the end of what it
+ * wrote; agg_record makes sure the line has room.
+ */
+
+static const char digit_pairs[200] =
+	"0001020304050607080910111213141516171819"
+	"2021222324252627282930313233343536373839"
+	"4041424344454647484950515253545556575859"
+	"6061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+static const char hex_digits[16] = "0123456789abcdef";
+
+static char *put_mem(char *o, const void *s, size_t n)
+{
+	memcpy(o, s, n);
+	return o + n;
+}
+
+/* A string literal: its length is known at compile time. */
+#define put_lit(o, lit) put_mem((o), (lit), sizeof(lit) - 1)
+
+static char *put_str(char *o, const char *s)
+{
+	return put_mem(o, s, strlen(s));
+}
+
+/* @v in decimal, as "%llu": at most 20 bytes. */
+static char *put_dec(char *o, uint64_t v)
+{
+	char *end, *w;
+	uint64_t rest = v;
+	size_t n = 1;
+
+	for (; rest >= 100; rest /= 100)
+		n += 2;
+	if (rest >= 10)
+		n++;
+	end = w = o + n;
+	/* two digits at a time from the right */
+	while (v >= 100) {
+		uint64_t q = v / 100;
+
+		w -= 2;
+		memcpy(w, digit_pairs + 2 * (v - 100 * q), 2);
+		v = q;
+	}
+	if (v >= 10)
+		memcpy(w - 2, digit_pairs + 2 * v, 2);
+	else
+		w[-1] = (char)('0' + v);
+	return end;
+}
+
+/* @v < 1000000 in six digits, as "%06u". */
+static char *put_dec6(char *o, uint32_t v)
+{
+	memcpy(o, digit_pairs + 2 * (v / 10000), 2);
+	memcpy(o + 2, digit_pairs + 2 * (v / 100 % 100), 2);
+	memcpy(o + 4, digit_pairs + 2 * (v % 100), 2);
+	return o + 6;
+}
+
+/* "12.345678": seconds and microseconds (truncated) of @t_ns. */
+static char *put_time(char *o, uint64_t t_ns)
+{
+	o = put_dec(o, t_ns / 1000000000u);
+	*o++ = '.';
+	return put_dec6(o, (uint32_t)(t_ns % 1000000000u / 1000u));
+}
+
+/* "198.19.1.2": at most 15 bytes. */
+static char *put_ipv4(char *o, const uint8_t *a)
+{
+	o = put_dec(o, a[0]);
+	*o++ = '.';
+	o = put_dec(o, a[1]);
+	*o++ = '.';
+	o = put_dec(o, a[2]);
+	*o++ = '.';
+	return put_dec(o, a[3]);
+}
+
+/* @w in lower-case hex without leading zeros, as "%x". */
+static char *put_hex16(char *o, unsigned int w)
+{
+	int shift = w >= 0x1000 ? 12 : w >= 0x100 ? 8 : w >= 0x10 ? 4 : 0;
+
+	for (; shift >= 0; shift -= 4)
+		*o++ = hex_digits[(w >> shift) & 0xf];
+	return o;
+}
+
+/*
+ * @a as inet_ntop(AF_INET6) prints it, at most 45 bytes: RFC 5952
+ * (words in lower-case hex without leading zeros, the longest run of two
+ * or more zero words as "::", the first of equal runs, and
+ * "::ffff:198.19.1.2" for IPv4-mapped), plus one rule of inet_ntop's
+ * own: exactly six leading zero words also print the last 32 bits as a
+ * dotted quad ("::198.19.1.2", and so "::1:0" is "::0.1.0.0").
+ */
+static char *put_ipv6(char *o, const uint8_t *a)
+{
+	unsigned int w[8], i, run = 0, best = 0, best_len = 0;
+
+	for (i = 0; i < 8; i++) {
+		w[i] = (unsigned int)a[2 * i] << 8 | a[2 * i + 1];
+		run = w[i] ? 0 : run + 1;
+		if (run > best_len) {
+			best_len = run;
+			best = i + 1 - run;
+		}
+	}
+	if (best_len < 2)
+		best_len = 0;
+	for (i = 0; i < 8; i++) {
+		if (best_len && i >= best && i < best + best_len) {
+			if (i == best)
+				*o++ = ':';
+			continue;
+		}
+		if (i)
+			*o++ = ':';
+		if (i == 6 && best_len && best == 0 &&
+		    (best_len == 6 || (best_len == 5 && w[5] == 0xffff)))
+			return put_ipv4(o, a + 12);
+		o = put_hex16(o, w[i]);
+	}
+	if (best_len && best + best_len == 8)
+		*o++ = ':';
+	return o;
+}
+
+/* JSON port names: escaping stops 7 bytes short of this */
+#define LOG_PORT_JSON_CUT 96
+
+/*
+ * Port names come from the command line: escape what JSON requires.  A
+ * long name is cut once 89 bytes are written (at most 94 with the last
+ * escape), where the log has always cut it.
+ */
+static char *put_json_str(char *o, const char *s)
+{
+	const char *start = o;
+
+	for (; s && *s && (size_t)(o - start) + 7 < LOG_PORT_JSON_CUT; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\') {
+			*o++ = '\\';
+			*o++ = (char)ch;
+		} else if (ch < 0x20) {
+			o = put_lit(o, "\\u00");
+			*o++ = hex_digits[ch >> 4];
+			*o++ = hex_digits[ch & 0xf];
+		} else {
+			*o++ = (char)ch;
+		}
+	}
+	return o;
+}
+
 /* What a record says about a packet's flow and IPv4 header. */
 struct rec_flow {
 	const char *proto;
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	const uint8_t *src, *dst;       /* in the IP header; NULL if not IP */
 	uint16_t sport, dport;
-	int v4;
+	int v4, v6;
 	int df;
 	uint16_t ipid;                  /* the ID the packet itself carries */
 };
@@ -217,22 +384,52 @@ static void rec_flow_fill(struct rec_flow *f, const struct pkt *p)
 {
 	const uint8_t *ip = p->data + p->l3_off;
 
-	memset(f, 0, sizeof(*f));
 	f->proto = log_proto_name(p);
+	f->src = f->dst = NULL;
+	f->v4 = f->v6 = 0;
+	f->df = 0;
+	f->ipid = 0;
+	f->sport = f->dport = 0;
 	if (p->l3 == PKT_L3_IPV4) {
 		f->v4 = 1;
 		f->df = !!(ip[6] & 0x40);
 		f->ipid = get_be16(ip + 4);
-		inet_ntop(AF_INET, ip + 12, f->src, sizeof(f->src));
-		inet_ntop(AF_INET, ip + 16, f->dst, sizeof(f->dst));
+		f->src = ip + 12;
+		f->dst = ip + 16;
 	} else if (p->l3 == PKT_L3_IPV6) {
-		inet_ntop(AF_INET6, ip + 8, f->src, sizeof(f->src));
-		inet_ntop(AF_INET6, ip + 24, f->dst, sizeof(f->dst));
+		f->v6 = 1;
+		f->src = ip + 8;
+		f->dst = ip + 24;
 	}
 	if (p->l4_off) {
 		f->sport = get_be16(p->data + p->l4_off);
 		f->dport = get_be16(p->data + p->l4_off + 2);
 	}
+}
+
+/* An address of @f; nothing for a packet that is not IP. */
+static char *put_addr(char *o, const struct rec_flow *f, const uint8_t *a)
+{
+	if (f->v4)
+		return put_ipv4(o, a);
+	if (f->v6)
+		return put_ipv6(o, a);
+	return o;
+}
+
+/* "198.19.1.2:40000" or "[2001:db8::2]:40000" ("[]:0" if not IP) */
+static char *put_endpoint(char *o, const struct rec_flow *f, const uint8_t *a,
+			  uint16_t port)
+{
+	if (f->v4) {
+		o = put_ipv4(o, a);
+	} else {
+		*o++ = '[';
+		o = put_addr(o, f, a);
+		*o++ = ']';
+	}
+	*o++ = ':';
+	return put_dec(o, port);
 }
 
 static const char *ipid_mode_name(unsigned int mode)
@@ -253,51 +450,14 @@ static const char *ipid_mode_name(unsigned int mode)
  * Append @len bytes of one record.  A full buffer is written out first,
  * so records are never split across writes.
  */
-static void agg_append(struct log_agg *l, const char *line, int len)
+static void agg_append(struct log_agg *l, const char *line, size_t len)
 {
-	if (len <= 0)
-		return;
-	if ((size_t)len > sizeof(l->buf) - l->used)
+	if (len > sizeof(l->buf) - l->used)
 		log_agg_flush(l);
-	if ((size_t)len > sizeof(l->buf))
+	if (len > sizeof(l->buf))
 		return;
-	memcpy(l->buf + l->used, line, (size_t)len);
-	l->used += (size_t)len;
-}
-
-/* Port names come from the command line: escape what JSON requires. */
-static void json_str(char *out, size_t cap, const char *s)
-{
-	size_t o = 0;
-
-	for (; s && *s && o + 7 < cap; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\') {
-			out[o++] = '\\';
-			out[o++] = (char)ch;
-		} else if (ch < 0x20) {
-			o += (size_t)snprintf(out + o, cap - o, "\\u%04x", ch);
-		} else {
-			out[o++] = (char)ch;
-		}
-	}
-	out[o] = '\0';
-}
-
-/* "%llu.%06llu" of a nanosecond time, truncated to microseconds. */
-static void fmt_time(char *out, size_t cap, uint64_t t_ns)
-{
-	snprintf(out, cap, "%llu.%06llu",
-		 (unsigned long long)(t_ns / 1000000000u),
-		 (unsigned long long)(t_ns % 1000000000u / 1000u));
-}
-
-/* "198.19.1.2:40000" or "[2001:db8::2]:40000" */
-static void fmt_endpoint(char *out, size_t cap, const struct rec_flow *f,
-			 const char *addr, uint16_t port)
-{
-	snprintf(out, cap, f->v4 ? "%s:%u" : "[%s]:%u", addr, port);
+	memcpy(l->buf + l->used, line, len);
+	l->used += len;
 }
 
 /* The fields both record kinds share; @ev is "gro" or "gso". */
@@ -311,66 +471,139 @@ struct rec {
 	const char *flush;
 };
 
+/*
+ * A record is at most LOG_LINE_MAX - 1 bytes; a longer one is dropped
+ * whole.  It is built in a line of LOG_LINE_ROOM bytes: the strings
+ * whose length is not fixed (the text port name, the names of the event,
+ * protocol, ID mode and flush reason) are measured first and the record
+ * dropped if they alone reach LOG_LINE_MAX; all the rest (field names,
+ * numbers, addresses, the JSON port name cut to 94 bytes) takes less than
+ * 460 bytes.
+ */
+#define LOG_LINE_MAX 512
+#define LOG_LINE_ROOM (2 * LOG_LINE_MAX)
+
+static char *put_json(char *o, uint64_t t_ns, const char *port,
+		      const struct rec_flow *f, const struct rec *r)
+{
+	o = put_lit(o, "{\"ev\":\"");
+	o = put_str(o, r->ev);
+	o = put_lit(o, "\",\"t\":");
+	o = put_time(o, t_ns);
+	o = put_lit(o, ",\"port\":\"");
+	o = put_json_str(o, port);
+	o = put_lit(o, "\",\"proto\":\"");
+	o = put_str(o, f->proto);
+	o = put_lit(o, "\",\"src\":\"");
+	o = put_addr(o, f, f->src);
+	o = put_lit(o, "\",\"dst\":\"");
+	o = put_addr(o, f, f->dst);
+	o = put_lit(o, "\",\"sport\":");
+	o = put_dec(o, f->sport);
+	o = put_lit(o, ",\"dport\":");
+	o = put_dec(o, f->dport);
+	o = put_lit(o, ",\"segs\":");
+	o = put_dec(o, r->segs);
+	o = put_lit(o, ",\"bytes\":");
+	o = put_dec(o, r->bytes);
+	o = put_lit(o, ",\"gso_size\":");
+	o = put_dec(o, r->gso_size);
+	if (f->df)
+		o = put_lit(o, ",\"df\":true,");
+	else
+		o = put_lit(o, ",\"df\":false,");
+	/* IPv6 has no ID: null, so a script never mistakes it for 0 */
+	if (f->v4) {
+		o = put_lit(o, "\"ipid_first\":");
+		o = put_dec(o, r->ipid_first);
+		o = put_lit(o, ",\"ipid_last\":");
+		o = put_dec(o, r->ipid_last);
+		o = put_lit(o, ",\"ipid_mode\":\"");
+		o = put_str(o, r->mode);
+		o = put_lit(o, "\",\"ipid_out\":");
+		o = put_dec(o, f->ipid);
+		*o++ = ',';
+	} else {
+		o = put_lit(o, "\"ipid_first\":null,\"ipid_last\":null,"
+			    "\"ipid_mode\":\"none\",\"ipid_out\":null,");
+	}
+	o = put_lit(o, "\"flush\":\"");
+	o = put_str(o, r->flush);
+	return put_lit(o, "\"}\n");
+}
+
+static char *put_text(char *o, uint64_t t_ns, const char *port,
+		      const struct rec_flow *f, const struct rec *r)
+{
+	o = put_time(o, t_ns);
+	*o++ = ' ';
+	o = put_str(o, port ? port : "-");
+	*o++ = ' ';
+	o = put_str(o, r->ev);
+	o = put_lit(o, "  ");
+	o = put_str(o, f->proto);
+	*o++ = ' ';
+	o = put_endpoint(o, f, f->src, f->sport);
+	o = put_lit(o, " > ");
+	o = put_endpoint(o, f, f->dst, f->dport);
+	o = put_lit(o, " segs=");
+	o = put_dec(o, r->segs);
+	o = put_lit(o, " bytes=");
+	o = put_dec(o, r->bytes);
+	o = put_lit(o, " gso_size=");
+	o = put_dec(o, r->gso_size);
+	*o++ = ' ';
+	/* gro: the IDs that came in -> the one the aggregate carries;
+	 * gso: the aggregate's ID -> the IDs written */
+	if (!f->v4) {
+		o = put_lit(o, "id=none");
+	} else {
+		o = put_lit(o, "df=");
+		*o++ = f->df ? '1' : '0';
+		o = put_lit(o, " id=");
+		if (r->ev[1] == 'r') {
+			o = put_dec(o, r->ipid_first);
+			o = put_lit(o, "..");
+			o = put_dec(o, r->ipid_last);
+			*o++ = ' ';
+			o = put_str(o, r->mode);
+			o = put_lit(o, " -> ");
+			o = put_dec(o, f->ipid);
+		} else {
+			o = put_dec(o, f->ipid);
+			o = put_lit(o, " -> ");
+			o = put_dec(o, r->ipid_first);
+			o = put_lit(o, "..");
+			o = put_dec(o, r->ipid_last);
+			*o++ = ' ';
+			o = put_str(o, r->mode);
+		}
+	}
+	o = put_lit(o, " flush=");
+	o = put_str(o, r->flush);
+	*o++ = '\n';
+	return o;
+}
+
 static void agg_record(struct log_agg *l, uint64_t t_ns, const char *port,
 		       const struct rec_flow *f, const struct rec *r)
 {
-	char line[LOG_LINE_MAX], ts[32], pname[96];
-	int n;
+	char line[LOG_LINE_ROOM], *end;
+	size_t strs;
 
-	fmt_time(ts, sizeof(ts), t_ns);
-	if (l->fmt == LOG_FMT_JSON) {
-		json_str(pname, sizeof(pname), port);
-		n = snprintf(line, sizeof(line),
-			     "{\"ev\":\"%s\",\"t\":%s,\"port\":\"%s\","
-			     "\"proto\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\","
-			     "\"sport\":%u,\"dport\":%u,\"segs\":%u,"
-			     "\"bytes\":%u,\"gso_size\":%u,\"df\":%s,",
-			     r->ev, ts, pname, f->proto, f->src, f->dst,
-			     f->sport, f->dport, r->segs, r->bytes,
-			     r->gso_size, f->df ? "true" : "false");
-		/* IPv6 has no ID: null, so a script never mistakes it for 0 */
-		if (n > 0 && (size_t)n < sizeof(line)) {
-			if (f->v4)
-				n += snprintf(line + n, sizeof(line) - (size_t)n,
-					      "\"ipid_first\":%u,\"ipid_last\":%u,"
-					      "\"ipid_mode\":\"%s\",\"ipid_out\":%u,",
-					      r->ipid_first, r->ipid_last,
-					      r->mode, f->ipid);
-			else
-				n += snprintf(line + n, sizeof(line) - (size_t)n,
-					      "\"ipid_first\":null,\"ipid_last\":null,"
-					      "\"ipid_mode\":\"none\",\"ipid_out\":null,");
-		}
-		if (n > 0 && (size_t)n < sizeof(line))
-			n += snprintf(line + n, sizeof(line) - (size_t)n,
-				      "\"flush\":\"%s\"}\n", r->flush);
-	} else {
-		char src[INET6_ADDRSTRLEN + 8], dst[INET6_ADDRSTRLEN + 8];
-		char id[64];
-
-		fmt_endpoint(src, sizeof(src), f, f->src, f->sport);
-		fmt_endpoint(dst, sizeof(dst), f, f->dst, f->dport);
-		/* gro: the IDs that came in -> the one the aggregate carries;
-		 * gso: the aggregate's ID -> the IDs written */
-		if (!f->v4)
-			snprintf(id, sizeof(id), "id=none");
-		else if (r->ev[1] == 'r')
-			snprintf(id, sizeof(id), "df=%d id=%u..%u %s -> %u",
-				 f->df, r->ipid_first, r->ipid_last, r->mode,
-				 f->ipid);
-		else
-			snprintf(id, sizeof(id), "df=%d id=%u -> %u..%u %s",
-				 f->df, f->ipid, r->ipid_first, r->ipid_last,
-				 r->mode);
-		n = snprintf(line, sizeof(line),
-			     "%s %s %s  %s %s > %s segs=%u bytes=%u "
-			     "gso_size=%u %s flush=%s\n",
-			     ts, port ? port : "-", r->ev, f->proto, src, dst,
-			     r->segs, r->bytes, r->gso_size, id, r->flush);
-	}
-	if (n < 0 || (size_t)n >= sizeof(line))
+	strs = strlen(r->ev) + strlen(f->proto) + strlen(r->mode) +
+	       strlen(r->flush);
+	if (l->fmt != LOG_FMT_JSON && port)
+		strs += strlen(port);
+	if (strs >= LOG_LINE_MAX)
 		return;
-	agg_append(l, line, n);
+	if (l->fmt == LOG_FMT_JSON)
+		end = put_json(line, t_ns, port, f, r);
+	else
+		end = put_text(line, t_ns, port, f, r);
+	if ((size_t)(end - line) >= LOG_LINE_MAX)
+		return;
+	agg_append(l, line, (size_t)(end - line));
 }
 
 void log_agg_gro(struct log_agg *l, uint64_t t_ns, const char *port,
