@@ -337,31 +337,12 @@ struct ref_flow {
 	uint16_t ipid;
 };
 
-static const char *ref_proto_name(const struct pkt *p)
-{
-	int v6;
-
-	if (p->l3 == PKT_L3_IPV4)
-		v6 = 0;
-	else if (p->l3 == PKT_L3_IPV6)
-		v6 = 1;
-	else
-		return "other";
-	if (!p->l4_off)
-		return "other";
-	if (p->l4_proto == IPPROTO_TCP_)
-		return v6 ? "tcp6" : "tcp4";
-	if (p->l4_proto == IPPROTO_UDP_)
-		return v6 ? "udp6" : "udp4";
-	return "other";
-}
-
 static void ref_flow_fill(struct ref_flow *f, const struct pkt *p)
 {
 	const uint8_t *ip = p->data + p->l3_off;
 
 	memset(f, 0, sizeof(*f));
-	f->proto = ref_proto_name(p);
+	f->proto = log_proto_name(p);
 	if (p->l3 == PKT_L3_IPV4) {
 		f->v4 = 1;
 		f->df = !!(ip[6] & 0x40);
