@@ -19,12 +19,11 @@
 # row the softirq time of the whole machine (/proc/stat), in seconds per
 # GB delivered.  Writes bench.csv, bench.txt and, with gnuplot, bench.png.
 #
-# Placement (--steer): split, the default, gives CPU 0 to the programs
-# (iperf3 at both ends, and grogso with --cpu 0) and steers the receive
-# work of every interface of the lab to the other CPUs, for every row,
-# the kernel's included; rps spreads it over all CPUs by flow hash and
-# leaves the programs to the scheduler, so that which CPU does what
-# changes from run to run.
+# Placement (--steer, the same for every row): rps, the default, steers
+# the receive work of every interface of the lab over all CPUs by flow
+# hash; split steers it to every CPU but CPU 0 and runs grogso there
+# only (--cpu 0).  iperf3 is left to the scheduler either way: pinning
+# it next to grogso would also squeeze the kernel rows onto one CPU.
 #
 # Run as root:  lab/bench.sh [--runs N] [--time S] [--udp-len B]
 #                            [--io "packet tap"] [--configs "..."]
@@ -45,14 +44,14 @@ usage: lab/bench.sh [--runs N] [--time S] [--udp-len B] [--io "packet tap"]
   --udp-len  UDP payload (iperf3 -u -b 0 -l B) [1400]
   --io       grogso port kinds to measure [packet tap]
   --configs  rows to measure [$all_configs]
-  --steer    split: programs on CPU 0, receive work on the others;
-             rps: receive work spread by flow hash [split]
+  --steer    rps: receive work spread over all CPUs by flow hash;
+             split: receive work on all CPUs but CPU 0, grogso on CPU 0 [rps]
   --out      where bench.csv, bench.txt and bench.png go [./bench-out]
 USAGE
 }
 
 runs=3 secs=5 ulen=1400 ios="packet tap" out=bench-out configs=$all_configs
-steer=split
+steer=rps
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--runs) runs=${2:?}; shift ;;
@@ -70,11 +69,7 @@ done
 for c in $configs; do
 	case " $all_configs " in *" $c "*) ;; *) die "--configs: unknown row '$c'" ;; esac
 done
-case $steer in
-split) app=(taskset -c 0) ;;
-rps) app=() ;;
-*) die "--steer must be split or rps" ;;
-esac
+case $steer in split | rps) ;; *) die "--steer must be rps or split" ;; esac
 for io in $ios; do
 	case $io in packet | tap) ;; *) die "--io: packet or tap, not '$io'" ;; esac
 done
@@ -127,7 +122,7 @@ for row in "${rows[@]}"; do
 	"$LAB_DIR/up.sh" --prefix "${pfx[$row]}" --grogso "$grogso" --steer "$steer" \
 		"${a[@]}" -- "${g[@]}" || die "lab/up.sh failed for $c $io"
 	lab_wait_ping "${pfx[$row]}" 198.18.1.2 || die "$c $io: client1 unreachable"
-	"${app[@]}" ip netns exec "${pfx[$row]}client1" iperf3 -s >/dev/null 2>&1 &
+	ip netns exec "${pfx[$row]}client1" iperf3 -s >/dev/null 2>&1 &
 	srv[$row]=$!
 done
 sleep 0.5
@@ -151,10 +146,9 @@ for r in $(seq "$runs"); do
 			json=$(mktemp)
 			s0=$(softirq_ticks) p0=$(proc_ticks "$pid")
 			if [ "$proto" = tcp ]; then
-				"${app[@]}" ip netns exec "${P}client2" iperf3 -c 198.18.1.2 \
-					-t "$secs" -J >"$json" || true
+				ip netns exec "${P}client2" iperf3 -c 198.18.1.2 -t "$secs" -J >"$json" || true
 			else
-				"${app[@]}" ip netns exec "${P}client2" iperf3 -c 198.18.1.2 -u -b 0 -l "$ulen" \
+				ip netns exec "${P}client2" iperf3 -c 198.18.1.2 -u -b 0 -l "$ulen" \
 					-t "$secs" -J >"$json" || true
 			fi
 			s1=$(softirq_ticks) p1=$(proc_ticks "$pid")

@@ -32,8 +32,7 @@ usage: lab/up.sh [--prefix P] [--io packet|tap|vm|kernel] [--mode route|bridge]
                flow is received in order (default; see below); none: off;
                split: the same, steered to every CPU but CPU 0, and grogso
                on CPU 0 only (--cpu 0): grogso and the kernel's receive
-               work side by side (run the clients' programs on CPU 0 too,
-               as lab/bench.sh does, and the kernel has a CPU of its own)
+               work side by side, whichever way the flow hash falls
 State: \${GROGSO_LAB_DIR:-/run/grogso-lab}/\${P:-default}/ (grogso.pid, grogso.err,
 agg.json, stats.json).  lab/down.sh [--prefix P] removes it all.
 EOF
@@ -160,7 +159,7 @@ fi
 # included) picks the backlog by flow hash instead of by sending CPU: one
 # flow, one CPU, in order, and different flows still spread.
 # --steer split steers the same way, to every CPU but CPU 0, where grogso
-# runs (and the programs of the clients should).
+# runs.
 case $steer in
 rps) mask=$(printf %x $(((1 << $(nproc)) - 1))) ;;
 split) mask=$(printf %x $(((1 << $(nproc)) - 2))) ;;
