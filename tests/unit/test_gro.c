@@ -1096,7 +1096,7 @@ static void test_low_pool_merges_by_copy(void **state)
 static void test_borrowed_segments_chain_when_copying(void **state)
 {
 	enum { SLOT = 2048, MAC = 76, N = 3 };
-	static uint8_t ring[N][SLOT];
+	static uint8_t ring[N][SLOT] __attribute__((aligned(64)));
 	struct gro_config cfg;
 	struct frame_spec s = tcp_spec(0);
 	struct pkt *p;
