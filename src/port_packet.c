@@ -423,6 +423,7 @@ static int ring_rx(struct port *pt, struct pkt **pkts, unsigned int max)
 	struct tpacket2_hdr *h;
 	struct pkt *p;
 	uint32_t st;
+	int lent;
 
 	pt->u.packet.batch_first = pt->u.packet.head;
 	pt->u.packet.batch_n = 0;
@@ -434,6 +435,7 @@ static int ring_rx(struct port *pt, struct pkt **pkts, unsigned int max)
 			break;
 		if (st & TP_STATUS_LOSING)
 			ring_count_losses(pt);
+		lent = 0;
 		p = pkt_alloc(pt->pool);
 		if (!p) {
 			pt->stats->rx_pkts++;
@@ -464,10 +466,7 @@ static int ring_rx(struct port *pt, struct pkt **pkts, unsigned int max)
 			p->borrow = &h->tp_status;
 			pt->u.packet.slot_pkt[pt->u.packet.head] = p;
 			pkts[out++] = p;
-			pt->u.packet.batch_n++;
-			if (++pt->u.packet.head == pt->u.packet.frame_nr)
-				pt->u.packet.head = 0;
-			continue;
+			lent = 1;
 		} else if (!(st & TP_STATUS_VLAN_VALID)) {
 			memcpy(p->data - VNET_HDR_LEN_LEGACY,
 			       (uint8_t *)h + h->tp_mac - VNET_HDR_LEN_LEGACY,
@@ -485,8 +484,10 @@ static int ring_rx(struct port *pt, struct pkt **pkts, unsigned int max)
 		} else {
 			pkts[out++] = p;
 		}
-		__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL,
-				 __ATOMIC_RELEASE);
+		/* a copied or dropped frame's slot goes back at once */
+		if (!lent)
+			__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL,
+					 __ATOMIC_RELEASE);
 		pt->u.packet.batch_n++;
 		if (++pt->u.packet.head == pt->u.packet.frame_nr)
 			pt->u.packet.head = 0;
