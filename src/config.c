@@ -110,8 +110,10 @@ static const struct opt_desc opts[] = {
 	  "WAN port, as --lan [required]" },
 	{ "tap-offload", required_argument, OPT_TAP_OFFLOAD, "on|off",
 	  "negotiate TSO/USO on TAP ports [on]" },
-	{ "packet-ring", required_argument, OPT_PACKET_RING, "on|off",
-	  "receive packet ports through a mapped ring, off = recvmmsg [on]" },
+	{ "packet-ring", required_argument, OPT_PACKET_RING, "slots|blocks|off",
+	  "packet ports receive through a mapped ring of slots (a wakeup per "
+	  "frame), of blocks (handed over full or after 1 ms), or recvmmsg "
+	  "[slots]" },
 	{ "packet-ring-frames", required_argument, OPT_PACKET_RING_FRAMES, "N",
 	  "frames the receive ring of a packet port holds, 64..262144 [4096]" },
 	{ "cpu", required_argument, OPT_CPU, "N",
@@ -400,7 +402,7 @@ static void config_defaults(struct config *c)
 	c->batch_gap_us = 100;
 	c->mode = CONFIG_MODE_ROUTE;
 	c->tap_offload = 1;
-	c->packet_ring = 1;
+	c->packet_ring = CONFIG_RING_SLOTS;
 	c->packet_ring_frames = 4096;
 	c->cpu = -1;
 	c->kernel_gro = CONFIG_KGRO_WARN;
@@ -408,6 +410,7 @@ static void config_defaults(struct config *c)
 }
 
 static const char *const on_off[] = { "off", "on", NULL };
+static const char *const ring_kinds[] = { "off", "slots", "blocks", NULL };
 
 static int parse_one(struct config *c, int id, const char *arg)
 {
@@ -501,7 +504,8 @@ static int parse_one(struct config *c, int id, const char *arg)
 		err = parse_word(id, arg, on_off, "on or off", &c->tap_offload);
 		break;
 	case OPT_PACKET_RING:
-		err = parse_word(id, arg, on_off, "on or off", &c->packet_ring);
+		err = parse_word(id, arg, ring_kinds, "slots, blocks or off",
+				 &c->packet_ring);
 		break;
 	case OPT_PACKET_RING_FRAMES:
 		err = parse_u32(id, arg, 64, 262144, &c->packet_ring_frames);

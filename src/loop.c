@@ -336,8 +336,10 @@ static void print_stats(struct loop *L)
 {
 	unsigned int i;
 
-	for (i = 0; i < FWD_NPORTS; i++)
+	for (i = 0; i < FWD_NPORTS; i++) {
+		port_stats_sync(&L->p[i].port);
 		stats_print(stderr, L->p[i].port.name, &L->p[i].stats, 0);
+	}
 	fflush(stderr);
 }
 
@@ -586,8 +588,10 @@ static void finish(struct loop *L)
 	for (i = 0; i < FWD_NPORTS; i++)
 		if (L->p[i].gro)
 			gro_flush_all(L->p[i].gro, FLUSH_EXIT);
-	for (i = 0; i < FWD_NPORTS; i++)
+	for (i = 0; i < FWD_NPORTS; i++) {
 		port_tx_drain(&L->p[i].port, LOOP_DRAIN_MS);
+		port_stats_sync(&L->p[i].port);
+	}
 }
 
 static int write_stats_json(struct loop *L, const char *path)

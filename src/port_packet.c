@@ -5,36 +5,48 @@
  * are always accepted: the kernel segments them itself when the device
  * cannot (validate_xmit_skb).
  *
- * Receive goes through a TPACKET_V2 ring mapped into our memory
- * (--packet-ring=on, the default) or recvmmsg.  With the ring the kernel
- * copies each frame into a slot in softirq context, on whichever CPU
- * receives it, and a busy port is read with no system call at all: the
- * copy and the per-skb work of recvmmsg leave grogso's CPU.  TPACKET_V2
- * rather than V3: V3 hands over whole blocks, on a timer in milliseconds
- * when traffic is light, which would hold a lone ACK or ping that long;
- * V2 wakes the reader per frame.  A frame larger than a slot (a
- * super-packet from a peer with TSO, or from kernel GRO) is cut in the
- * slot, flagged TP_STATUS_COPY, and queued whole on the socket as well
- * (PACKET_COPY_THRESH), from where we read it with recvmsg.
+ * Receive goes through a ring mapped into our memory or through recvmmsg
+ * (--packet-ring).  With a ring the kernel copies each frame into it in
+ * softirq context, on whichever CPU receives it, and a busy port is read
+ * with no system call at all: the copy and the per-skb work of recvmmsg
+ * leave grogso's CPU.  Two kinds of ring:
  *
- * A frame in a ring slot is not copied out: the packet borrows the slot
- * (pkt.h) and gives it back when it is freed, normally once the batch it
- * came in has been written out.  The kernel fills slots in order and
- * stops at one still in use, so no slot may stay borrowed for long: at
- * the end of every batch (port_rx_done) whatever still holds a slot of
- * it (an aggregate GRO holds across batches, a frame waiting for a
+ *  - slots (TPACKET_V2, the default): a slot per frame, and a wakeup per
+ *    frame, so nothing waits in the kernel.  A frame larger than a slot (a
+ *    super-packet from a peer with TSO, or from kernel GRO) is cut in the
+ *    slot, flagged TP_STATUS_COPY, and queued whole on the socket as well
+ *    (PACKET_COPY_THRESH), from where we read it with recvmsg.  For every
+ *    frame it adds, the kernel reads the status of the slot a quarter of
+ *    the ring ahead, a cache miss more often than not.
+ *
+ *  - blocks (TPACKET_V3): frames are packed one behind the other into
+ *    128 KiB blocks (a 64 KiB super-packet fits whole), and a block comes
+ *    to us when it is full or when its timer (RING_BLOCK_TOV_MS) runs
+ *    out.  Per frame the kernel does less (no wakeup, no look-ahead miss)
+ *    and grogso reads frames in larger batches: more throughput, but at
+ *    light load every frame waits for the timer (a ping across grogso
+ *    takes about a millisecond instead of a fifth of one), and GRO sees
+ *    bursts the slots would have handed over one by one.
+ *
+ * A frame in the ring is not copied out: the packet borrows its slot or
+ * block (pkt.h, struct pkt_lend) and lets go of it when it is freed,
+ * normally once the batch it came in has been written out; the reader
+ * holds a block too while it walks it.  The kernel fills slots and blocks
+ * in order and stops at one still in use, so none may stay borrowed for
+ * long: at the end of every batch (port_rx_done) whatever still borrows
+ * from it (an aggregate GRO holds across batches, a frame waiting for a
  * neighbour) is copied into its own buffer.  The ring's size
- * (--packet-ring-frames) trades cache for slack: the kernel reads a
- * slot's status a quarter of the ring ahead for every frame it adds,
- * which misses the cache in a ring of 16384 slots, while 1024 slots
- * overflow whenever grogso is off its CPU for a couple of milliseconds
- * (a busy virtual machine: the losses cost TCP far more than the cache
- * misses).  The default, 4096, lost nothing in the same runs.
+ * (--packet-ring-frames) trades cache for slack: 16384 slots make the
+ * look-ahead miss more, while 1024 overflow whenever grogso is off its
+ * CPU for a couple of milliseconds (a busy virtual machine: the losses
+ * cost TCP far more than the cache misses).  The default, 4096 frames'
+ * worth, lost nothing in the same runs.
  *
  * The kernel takes a VLAN tag out of a received frame into metadata
  * (skb_vlan_untag, before the packet taps): both ways of receiving put it
  * back where the wire had it, from the ring slot's tp_vlan_tci or from
- * PACKET_AUXDATA, so that bridging keeps tags and GRO keeps VLANs apart.
+ * PACKET_AUXDATA, so that bridging keeps tags and GRO keeps VLANs apart
+ * (a ring of blocks has the tag in the frame's tpacket3_hdr).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -54,6 +66,12 @@
 #define PACKET_GSO_MAX_DEFAULT 65536    /* GSO_LEGACY_MAX_SIZE when not reported */
 #define RING_BLOCK (1u << 20)           /* at most one physically contiguous run of pages */
 #define RING_SLOT_MIN 2048u
+/* TPACKET_V3 (--packet-ring=blocks): a block holds a 64 KiB super-packet
+ * whole, and comes to us when full or when this timer runs out */
+#define RING_V3_BLOCK (128u << 10)
+#define RING_V3_BLOCKS_MIN 4
+#define RING_BLOCK_TOV_MS 1
+#define RING_BLOCK_TOV_STR "1 ms"
 /* tpacket2_hdr + sockaddr_ll, aligned, + the vnet header: 90 bytes before
  * the network header on this kernel (tpacket_rcv's netoff); with margin */
 #define RING_SLOT_HEAD 128u
@@ -62,6 +80,8 @@
  * front of it do not reach into the slot's tpacket2_hdr */
 #define RING_BORROW_MAC (TPACKET_ALIGN(sizeof(struct tpacket2_hdr)) + \
 			 PKT_BORROW_HEAD)
+#define RING_BORROW_MAC3 (TPACKET_ALIGN(sizeof(struct tpacket3_hdr)) + \
+			  PKT_BORROW_HEAD)
 #define VLAN_TAG_LEN 4
 #define ETH_ADDRS_LEN 12                /* destination and source MAC */
 #define AUX_SPACE CMSG_SPACE(sizeof(struct tpacket_auxdata))
@@ -122,38 +142,58 @@ static void kernel_gro_check(struct port *pt, const struct config *c)
 }
 
 /*
- * Map a TPACKET_V2 receive ring whose slots hold a frame of the link's
- * MTU.  Must run before bind, after PACKET_VNET_HDR (the kernel refuses
+ * Map a receive ring for @frames frames of the link's MTU: TPACKET_V2
+ * slots of that size, or (@blocks) TPACKET_V3 blocks holding as many
+ * bytes.  Must run before bind, after PACKET_VNET_HDR (the kernel refuses
  * to change the header size once a ring exists).  Returns 0 or a negative
  * errno; on error the socket is left without a ring.
  */
-static int ring_setup(struct port *pt, unsigned int mtu, uint32_t frames)
+static int ring_setup(struct port *pt, unsigned int mtu, uint32_t frames,
+		      int blocks)
 {
-	struct tpacket_req req;
-	uint32_t slot = RING_SLOT_MIN, per_block = 1;
-	int v = TPACKET_V2, one = 1;
+	struct tpacket_req3 req;
+	uint32_t slot = RING_SLOT_MIN, per_block = 1, block = 0, i;
+	int v = blocks ? TPACKET_V3 : TPACKET_V2, one = 1;
+	size_t len;
 	void *m;
 
 	while (slot < RING_SLOT_HEAD + RING_VLAN_ETH + mtu)
 		slot <<= 1;
 	if (slot > RING_BLOCK)
 		return -EMSGSIZE;
-	/* slots per block: a power of two, so that a block (slot size times
-	 * that) is a whole number of pages */
-	while (per_block * 2 <= RING_BLOCK / slot && per_block * 2 <= frames)
-		per_block *= 2;
 	memset(&req, 0, sizeof(req));
-	req.tp_block_size = slot * per_block;
-	req.tp_block_nr = (frames + per_block - 1) / per_block;
-	req.tp_frame_size = slot;
-	req.tp_frame_nr = req.tp_block_nr * per_block;
+	if (blocks) {
+		/* room for @frames slots' worth of bytes, in whole blocks;
+		 * frame size and count only pass the kernel's checks: frames
+		 * are packed into a block one behind the other */
+		block = slot > RING_V3_BLOCK ? slot : RING_V3_BLOCK;
+		req.tp_block_size = block;
+		req.tp_block_nr = (uint32_t)(((uint64_t)frames * slot +
+					      block - 1) / block);
+		if (req.tp_block_nr < RING_V3_BLOCKS_MIN)
+			req.tp_block_nr = RING_V3_BLOCKS_MIN;
+		req.tp_frame_size = slot;
+		req.tp_frame_nr = req.tp_block_nr * (block / slot);
+		req.tp_retire_blk_tov = RING_BLOCK_TOV_MS;
+	} else {
+		/* slots per block: a power of two, so that a block (slot size
+		 * times that) is a whole number of pages */
+		while (per_block * 2 <= RING_BLOCK / slot &&
+		       per_block * 2 <= frames)
+			per_block *= 2;
+		req.tp_block_size = slot * per_block;
+		req.tp_block_nr = (frames + per_block - 1) / per_block;
+		req.tp_frame_size = slot;
+		req.tp_frame_nr = req.tp_block_nr * per_block;
+	}
 	if (setsockopt(pt->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof(v)) ||
-	    setsockopt(pt->fd, SOL_PACKET, PACKET_COPY_THRESH, &one,
-		       sizeof(one)) ||
-	    setsockopt(pt->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)))
+	    (!block && setsockopt(pt->fd, SOL_PACKET, PACKET_COPY_THRESH, &one,
+				  sizeof(one))) ||
+	    setsockopt(pt->fd, SOL_PACKET, PACKET_RX_RING, &req,
+		       block ? sizeof(req) : sizeof(struct tpacket_req)))
 		return -errno;
-	m = mmap(NULL, (size_t)req.tp_block_size * req.tp_block_nr,
-		 PROT_READ | PROT_WRITE, MAP_SHARED, pt->fd, 0);
+	len = (size_t)req.tp_block_size * req.tp_block_nr;
+	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, pt->fd, 0);
 	if (m == MAP_FAILED) {
 		int err = -errno;
 
@@ -161,20 +201,34 @@ static int ring_setup(struct port *pt, unsigned int mtu, uint32_t frames)
 		setsockopt(pt->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req));
 		return err;
 	}
-	pt->u.packet.slot_pkt = calloc(req.tp_frame_nr,
-				       sizeof(*pt->u.packet.slot_pkt));
-	if (!pt->u.packet.slot_pkt) {
-		munmap(m, (size_t)req.tp_block_size * req.tp_block_nr);
+	pt->u.packet.ring_blocks = !!block;
+	pt->u.packet.unit_size = block ? block : slot;
+	pt->u.packet.unit_nr = block ? req.tp_block_nr : req.tp_frame_nr;
+	pt->u.packet.frame_nr = req.tp_frame_nr;
+	pt->u.packet.lend = calloc(pt->u.packet.unit_nr,
+				   sizeof(*pt->u.packet.lend));
+	pt->u.packet.lent = calloc(pt->batch, sizeof(*pt->u.packet.lent));
+	pt->u.packet.lent_from = calloc(pt->batch,
+					sizeof(*pt->u.packet.lent_from));
+	if (!pt->u.packet.lend || !pt->u.packet.lent ||
+	    !pt->u.packet.lent_from) {
+		munmap(m, len);
 		memset(&req, 0, sizeof(req));
 		setsockopt(pt->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req));
 		return -ENOMEM;
 	}
+	for (i = 0; i < pt->u.packet.unit_nr; i++) {
+		uint8_t *u = (uint8_t *)m + (size_t)i * pt->u.packet.unit_size;
+
+		pt->u.packet.lend[i].status = block ?
+			&((struct tpacket_block_desc *)(void *)u)->hdr.bh1.block_status :
+			&((struct tpacket2_hdr *)(void *)u)->tp_status;
+	}
 	pt->u.packet.ring = m;
-	pt->u.packet.frame_size = slot;
-	pt->u.packet.frame_nr = req.tp_frame_nr;
+	pt->u.packet.ring_len = len;
 	pt->u.packet.head = 0;
-	pt->u.packet.batch_first = 0;
-	pt->u.packet.batch_n = 0;
+	pt->u.packet.blk_left = 0;
+	pt->u.packet.nlent = 0;
 	return 0;
 }
 
@@ -243,8 +297,9 @@ static int packet_open(struct port *pt, const struct config *c)
 	}
 	set_bufsize(fd, SO_RCVBUFFORCE, SO_RCVBUF, "the receive buffer", pt);
 	set_bufsize(fd, SO_SNDBUFFORCE, SO_SNDBUF, "the send buffer", pt);
-	if (c->packet_ring) {
-		err = ring_setup(pt, l.mtu, c->packet_ring_frames);
+	if (c->packet_ring != CONFIG_RING_OFF) {
+		err = ring_setup(pt, l.mtu, c->packet_ring_frames,
+				 c->packet_ring == CONFIG_RING_BLOCKS);
 		if (err)
 			log_warn("%s: %s: no receive ring (%s): reading with "
 				 "recvmmsg", pt->name, pt->ifname,
@@ -274,10 +329,15 @@ static int packet_open(struct port *pt, const struct config *c)
 	kernel_gro_check(pt, c);
 	if (pt->u.packet.ring)
 		log_info("%s: packet:%s ifindex %d MTU %u gso_max_size %u "
-			 "carrier %s, receive: ring of %u slots of %u bytes",
+			 "carrier %s, receive: ring of %u %s of %u bytes%s",
 			 pt->name, pt->ifname, l.ifindex, l.mtu,
 			 pt->caps.gso_max_size, l.carrier ? "on" : "off",
-			 pt->u.packet.frame_nr, pt->u.packet.frame_size);
+			 pt->u.packet.unit_nr,
+			 pt->u.packet.ring_blocks ? "blocks" : "slots",
+			 pt->u.packet.unit_size,
+			 pt->u.packet.ring_blocks ?
+				 " (each handed over full, or by a timer of "
+				 RING_BLOCK_TOV_STR ")" : "");
 	else
 		log_info("%s: packet:%s ifindex %d MTU %u gso_max_size %u "
 			 "carrier %s, receive: recvmmsg", pt->name, pt->ifname,
@@ -411,114 +471,199 @@ static int ring_read_copy(struct port *pt, struct pkt *p)
 	return rx_vlan(pt, p, &m);
 }
 
-static struct tpacket2_hdr *ring_slot(const struct port *pt, uint32_t i)
+static uint8_t *ring_unit(const struct port *pt, uint32_t i)
 {
-	return (struct tpacket2_hdr *)(pt->u.packet.ring +
-				       (size_t)i * pt->u.packet.frame_size);
+	return pt->u.packet.ring + (size_t)i * pt->u.packet.unit_size;
 }
 
-static int ring_rx(struct port *pt, struct pkt **pkts, unsigned int max)
+/*
+ * One frame of the ring, described by its tpacket header's fields: hand
+ * it to a packet (lent where it lies, or copied), or count it dropped.
+ * Returns the packet or NULL; *lent is set when the packet borrows @l.
+ */
+static struct pkt *ring_frame(struct port *pt, uint8_t *h, uint32_t st,
+			      uint32_t snaplen, uint32_t len, uint32_t mac,
+			      uint32_t hdr_room, uint16_t tpid, uint16_t tci,
+			      struct pkt_lend *l, int *lent)
+{
+	struct pkt *p;
+
+	*lent = 0;
+	if (st & TP_STATUS_LOSING)
+		ring_count_losses(pt);
+	p = pkt_alloc(pt->pool);
+	if (!p) {
+		pt->stats->rx_pkts++;
+		pt->stats->drop[DROP_NO_BUFFER]++;
+		if (st & TP_STATUS_COPY)
+			recv(pt->fd, NULL, 0, MSG_DONTWAIT | MSG_TRUNC);
+		return NULL;
+	}
+	if (st & TP_STATUS_COPY) {
+		if (!ring_read_copy(pt, p))
+			return p;
+		pt->stats->rx_pkts++;
+	} else if (snaplen < len || mac < VNET_HDR_LEN_LEGACY ||
+		   snaplen > PKT_DATA_MAX) {
+		/* cut to the slot and not queued whole: the socket's
+		 * receive buffer was full (V2), or larger than a block */
+		pt->stats->rx_pkts++;
+		pt->stats->drop[DROP_IP_LEN]++;
+	} else if (!(st & TP_STATUS_VLAN_VALID) && mac >= hdr_room) {
+		/* borrowed where it lies: the slot or block stays ours until
+		 * the packet is freed or copied */
+		p->data = h + mac;
+		p->len = snaplen;
+		p->borrow = l;
+		l->refs++;
+		*lent = 1;
+		return p;
+	} else if (!(st & TP_STATUS_VLAN_VALID)) {
+		memcpy(p->data - VNET_HDR_LEN_LEGACY,
+		       h + mac - VNET_HDR_LEN_LEGACY,
+		       VNET_HDR_LEN_LEGACY + snaplen);
+		p->len = snaplen;
+		return p;
+	} else if (!vlan_put_back(p, h + mac, snaplen, tpid, tci)) {
+		return p;
+	} else {
+		pt->stats->rx_pkts++;
+		pt->stats->drop[DROP_IP_LEN]++;
+	}
+	pkt_free(pt->pool, p);
+	return NULL;
+}
+
+static void ring_note_lent(struct port *pt, struct pkt *p, struct pkt_lend *l)
+{
+	pt->u.packet.lent[pt->u.packet.nlent] = p;
+	pt->u.packet.lent_from[pt->u.packet.nlent] = l;
+	pt->u.packet.nlent++;
+}
+
+static int ring_rx_slots(struct port *pt, struct pkt **pkts, unsigned int max)
 {
 	unsigned int out = 0;
 	struct tpacket2_hdr *h;
+	struct pkt_lend *l;
 	struct pkt *p;
 	uint32_t st;
 	int lent;
 
-	pt->u.packet.batch_first = pt->u.packet.head;
-	pt->u.packet.batch_n = 0;
 	while (out < max) {
-		h = ring_slot(pt, pt->u.packet.head);
+		h = (struct tpacket2_hdr *)(void *)ring_unit(pt, pt->u.packet.head);
 		/* the slot's contents are ours once we see its status */
 		st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
 		if (!(st & TP_STATUS_USER))
 			break;
-		if (st & TP_STATUS_LOSING)
-			ring_count_losses(pt);
-		lent = 0;
-		p = pkt_alloc(pt->pool);
-		if (!p) {
-			pt->stats->rx_pkts++;
-			pt->stats->drop[DROP_NO_BUFFER]++;
-			if (st & TP_STATUS_COPY)
-				recv(pt->fd, NULL, 0, MSG_DONTWAIT | MSG_TRUNC);
-		} else if (st & TP_STATUS_COPY) {
-			if (ring_read_copy(pt, p)) {
-				pt->stats->rx_pkts++;
-				pkt_free(pt->pool, p);
-			} else {
-				pkts[out++] = p;
-			}
-		} else if (h->tp_snaplen < h->tp_len ||
-			   h->tp_mac < VNET_HDR_LEN_LEGACY ||
-			   h->tp_snaplen > PKT_DATA_MAX) {
-			/* cut to the slot and not queued whole: the
-			 * socket's receive buffer was full */
-			pt->stats->rx_pkts++;
-			pt->stats->drop[DROP_IP_LEN]++;
-			pkt_free(pt->pool, p);
-		} else if (!(st & TP_STATUS_VLAN_VALID) &&
-			   h->tp_mac >= RING_BORROW_MAC) {
-			/* borrowed where it lies: the slot stays ours until
-			 * the packet is freed or copied */
-			p->data = (uint8_t *)h + h->tp_mac;
-			p->len = h->tp_snaplen;
-			p->borrow = &h->tp_status;
-			pt->u.packet.slot_pkt[pt->u.packet.head] = p;
+		l = &pt->u.packet.lend[pt->u.packet.head];
+		/* the reader's own hold: let go below */
+		l->refs = 1;
+		p = ring_frame(pt, (uint8_t *)h, st, h->tp_snaplen, h->tp_len,
+			       h->tp_mac, RING_BORROW_MAC,
+			       (st & TP_STATUS_VLAN_TPID_VALID) ?
+				       h->tp_vlan_tpid : ETHTYPE_VLAN,
+			       h->tp_vlan_tci, l, &lent);
+		if (p) {
 			pkts[out++] = p;
-			lent = 1;
-		} else if (!(st & TP_STATUS_VLAN_VALID)) {
-			memcpy(p->data - VNET_HDR_LEN_LEGACY,
-			       (uint8_t *)h + h->tp_mac - VNET_HDR_LEN_LEGACY,
-			       VNET_HDR_LEN_LEGACY + h->tp_snaplen);
-			p->len = h->tp_snaplen;
-			pkts[out++] = p;
-		} else if (vlan_put_back(p, (uint8_t *)h + h->tp_mac,
-					 h->tp_snaplen,
-					 (st & TP_STATUS_VLAN_TPID_VALID) ?
-						 h->tp_vlan_tpid : ETHTYPE_VLAN,
-					 h->tp_vlan_tci)) {
-			pt->stats->rx_pkts++;
-			pt->stats->drop[DROP_IP_LEN]++;
-			pkt_free(pt->pool, p);
-		} else {
-			pkts[out++] = p;
+			if (lent)
+				ring_note_lent(pt, p, l);
 		}
-		/* a copied or dropped frame's slot goes back at once */
-		if (!lent)
-			__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL,
-					 __ATOMIC_RELEASE);
-		pt->u.packet.batch_n++;
-		if (++pt->u.packet.head == pt->u.packet.frame_nr)
+		pkt_lend_put(l);
+		if (++pt->u.packet.head == pt->u.packet.unit_nr)
 			pt->u.packet.head = 0;
 	}
 	return (int)out;
 }
 
 /*
+ * TPACKET_V3: the kernel packs frames into a block and hands over the
+ * block when it is full or its timer runs out.  The reader holds a block
+ * (a reference on its lend) while it walks it; the block goes back once
+ * the reader is past it and no packet borrows from it any more.
+ */
+static int ring_rx_blocks(struct port *pt, struct pkt **pkts,
+			  unsigned int max)
+{
+	unsigned int out = 0;
+	struct tpacket_block_desc *bd;
+	struct tpacket3_hdr *h;
+	struct pkt_lend *l;
+	struct pkt *p;
+	uint32_t st;
+	int lent;
+
+	while (out < max) {
+		l = &pt->u.packet.lend[pt->u.packet.head];
+		bd = (struct tpacket_block_desc *)(void *)
+			ring_unit(pt, pt->u.packet.head);
+		if (!pt->u.packet.blk_left) {
+			st = __atomic_load_n(&bd->hdr.bh1.block_status,
+					     __ATOMIC_ACQUIRE);
+			if (!(st & TP_STATUS_USER))
+				break;
+			if (st & TP_STATUS_LOSING)
+				ring_count_losses(pt);
+			l->refs = 1;
+			pt->u.packet.blk_left = bd->hdr.bh1.num_pkts;
+			pt->u.packet.blk_off = bd->hdr.bh1.offset_to_first_pkt;
+		}
+		while (pt->u.packet.blk_left && out < max) {
+			h = (struct tpacket3_hdr *)(void *)
+				((uint8_t *)bd + pt->u.packet.blk_off);
+			st = h->tp_status;
+			p = ring_frame(pt, (uint8_t *)h, st & ~TP_STATUS_COPY,
+				       h->tp_snaplen, h->tp_len, h->tp_mac,
+				       RING_BORROW_MAC3,
+				       (st & TP_STATUS_VLAN_TPID_VALID) ?
+					       h->hv1.tp_vlan_tpid : ETHTYPE_VLAN,
+				       h->hv1.tp_vlan_tci, l, &lent);
+			if (p) {
+				pkts[out++] = p;
+				if (lent)
+					ring_note_lent(pt, p, l);
+			}
+			pt->u.packet.blk_off += h->tp_next_offset;
+			pt->u.packet.blk_left--;
+		}
+		if (pt->u.packet.blk_left)
+			break;
+		/* past the block: the reader lets go of it */
+		pkt_lend_put(l);
+		if (++pt->u.packet.head == pt->u.packet.unit_nr)
+			pt->u.packet.head = 0;
+	}
+	return (int)out;
+}
+
+static int ring_rx(struct port *pt, struct pkt **pkts, unsigned int max)
+{
+	pt->u.packet.nlent = 0;
+	if (pt->u.packet.ring_blocks)
+		return ring_rx_blocks(pt, pkts, max);
+	return ring_rx_slots(pt, pkts, max);
+}
+
+/*
  * The batch ring_rx read last is done with: copy out whatever still
- * borrows one of its slots, so that every slot goes back to the kernel.
- * A packet freed since (its borrow cleared) or reused for a later slot
- * (its borrow elsewhere) is left alone.
+ * borrows from the ring there, so that every slot or block it took goes
+ * back to the kernel (a block the reader is still in excepted).  A packet
+ * freed since (its borrow cleared) or reused for another frame (its
+ * borrow elsewhere, or copied already) is left alone.
  */
 static void packet_rx_done(struct port *pt)
 {
-	uint32_t i = pt->u.packet.batch_first, n = pt->u.packet.batch_n;
+	uint32_t i;
 	struct pkt *p;
 
-	for (; n; n--) {
-		p = pt->u.packet.slot_pkt[i];
-		if (p) {
-			pt->u.packet.slot_pkt[i] = NULL;
-			if (p->borrow == &ring_slot(pt, i)->tp_status) {
-				pkt_unborrow(p);
-				pt->stats->rx_held_copy++;
-			}
+	for (i = 0; i < pt->u.packet.nlent; i++) {
+		p = pt->u.packet.lent[i];
+		if (p->borrow == pt->u.packet.lent_from[i]) {
+			pkt_unborrow(p);
+			pt->stats->rx_held_copy++;
 		}
-		if (++i == pt->u.packet.frame_nr)
-			i = 0;
 	}
-	pt->u.packet.batch_n = 0;
+	pt->u.packet.nlent = 0;
 }
 
 static int packet_rx(struct port *pt, struct pkt **pkts, unsigned int max)
@@ -609,6 +754,14 @@ static unsigned int packet_tx(struct port *pt, struct port_txf *f,
 	return sent;
 }
 
+/* Frames the kernel dropped for want of room in the ring, counted there
+ * since a slot or block last said so (TP_STATUS_LOSING). */
+static void packet_stats_sync(struct port *pt)
+{
+	if (pt->u.packet.ring)
+		ring_count_losses(pt);
+}
+
 static void packet_close(struct port *pt)
 {
 	unsigned int i;
@@ -633,11 +786,14 @@ static void packet_close(struct port *pt)
 	free(pt->u.packet.rx_cmsg);
 	if (pt->u.packet.ring) {
 		packet_rx_done(pt);
-		munmap(pt->u.packet.ring, (size_t)pt->u.packet.frame_size *
-					   pt->u.packet.frame_nr);
+		munmap(pt->u.packet.ring, pt->u.packet.ring_len);
 	}
-	free(pt->u.packet.slot_pkt);
-	pt->u.packet.slot_pkt = NULL;
+	free(pt->u.packet.lend);
+	free(pt->u.packet.lent);
+	free(pt->u.packet.lent_from);
+	pt->u.packet.lend = NULL;
+	pt->u.packet.lent = NULL;
+	pt->u.packet.lent_from = NULL;
 	pt->u.packet.ring = NULL;
 	if (pt->fd >= 0)
 		close(pt->fd);
@@ -648,6 +804,7 @@ const struct port_ops port_packet_ops = {
 	.open = packet_open,
 	.rx_batch = packet_rx,
 	.rx_done = packet_rx_done,
+	.stats_sync = packet_stats_sync,
 	.tx = packet_tx,
 	.close = packet_close,
 };

@@ -31,6 +31,10 @@ enum config_gso_ipid {
 	CONFIG_IPID_LINUX,              /* as Linux 6.18: fixed kept for TCP only */
 };
 enum config_kernel_gro { CONFIG_KGRO_WARN = 0, CONFIG_KGRO_OFF };
+/* how packet ports receive: recvmmsg, a ring of slots, a ring of blocks */
+enum config_packet_ring {
+	CONFIG_RING_OFF = 0, CONFIG_RING_SLOTS, CONFIG_RING_BLOCKS,
+};
 
 struct config_prefix {
 	int family;                     /* AF_INET or AF_INET6 */
@@ -74,8 +78,8 @@ struct config {
 	enum config_mode mode;
 	const char *lan, *wan;          /* port specs */
 	int tap_offload;
-	int packet_ring;                /* packet ports: PACKET_RX_RING, else recvmmsg */
-	uint32_t packet_ring_frames;    /* slots of that ring */
+	int packet_ring;                /* enum config_packet_ring */
+	uint32_t packet_ring_frames;    /* full-size frames that ring holds */
 	int cpu;                        /* --cpu, or -1 */
 	enum config_kernel_gro kernel_gro;
 	uint32_t buffers;               /* packet pool size */

@@ -11,10 +11,12 @@
  * are used.
  *
  * A packet may also borrow its bytes: data then points outside buf, into
- * a slot of a receive ring the kernel filled, and p->borrow at the word
- * that gives the slot back (the slot's status, set to 0 when the packet
- * is freed or its bytes are copied into buf by pkt_unborrow).  Code that
- * writes past the frame or counts on buf's headroom unborrows first.
+ * a receive ring the kernel filled (a slot of its own, or a block that
+ * holds many frames), and p->borrow at the pkt_lend that counts who
+ * still reads that slot or block.  The last to let go (a packet freed or
+ * copied into buf by pkt_unborrow, or the ring's reader) sets the ring's
+ * status word to 0, which gives it back to the kernel.  Code that writes
+ * past the frame or counts on buf's headroom unborrows first.
  *
  * A packet is linear when frag_first is NULL: all of its frame is at
  * data/len.  A head with fragments holds its headers and its own payload
@@ -81,13 +83,19 @@ struct pkt_agg {
 	uint8_t flush;                  /* enum flush_reason */
 };
 
+/* A ring slot or block lent to packets (see the top). */
+struct pkt_lend {
+	uint32_t *status;               /* the kernel's status word for it */
+	uint32_t refs;                  /* packets (and the reader) using it */
+};
+
 struct pkt {
 	uint8_t *data;                  /* Ethernet frame (inside buf) */
 	uint32_t len;                   /* bytes at data: the linear part */
 	uint32_t frag_bytes;            /* bytes of frame in the fragments */
 	uint8_t *buf;                   /* PKT_BUF_SIZE bytes */
 	struct pkt *next;               /* free list, queues */
-	uint32_t *borrow;               /* data is in a ring slot: its status word */
+	struct pkt_lend *borrow;        /* data is in a ring: who lent it */
 
 	/*
 	 * Fragment chain of an aggregate (NULL/0 on a linear packet and on
@@ -164,11 +172,17 @@ void pkt_frags_free(struct pkt_pool *pool, struct pkt *p);
  */
 #define PKT_BORROW_HEAD 16
 
-/* Give the ring slot @p borrows back to the kernel (status 0: the
- * kernel's); its bytes must not be read after this. */
+/* Let go of the slot or block @p borrows; the last one out gives it back
+ * to the kernel (status 0).  @p's bytes must not be read after this. */
+static inline void pkt_lend_put(struct pkt_lend *l)
+{
+	if (--l->refs == 0)
+		__atomic_store_n(l->status, 0u, __ATOMIC_RELEASE);
+}
+
 static inline void pkt_give_back(struct pkt *p)
 {
-	__atomic_store_n(p->borrow, 0u, __ATOMIC_RELEASE);
+	pkt_lend_put(p->borrow);
 	p->borrow = NULL;
 }
 

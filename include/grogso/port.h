@@ -76,6 +76,8 @@ struct port_ops {
 	 * (optional).
 	 */
 	void (*rx_done)(struct port *pt);
+	/* Bring pt->stats up to date with counts the kernel keeps (optional). */
+	void (*stats_sync)(struct port *pt);
 	/*
 	 * Write @n frames in order.  Returns how many the kernel took; when
 	 * fewer than @n, *err is the errno of the first one it refused.
@@ -126,12 +128,18 @@ struct port {
 			struct pkt **rx;        /* buffers the next recvmmsg fills */
 			struct mmsghdr *tx_msgs;
 			uint8_t *ring;          /* PACKET_RX_RING, or NULL: recvmmsg */
-			uint32_t frame_size;    /* bytes per ring slot */
-			uint32_t frame_nr;      /* slots */
-			uint32_t head;          /* next slot to read */
-			struct pkt **slot_pkt;  /* by slot: the packet that borrowed it */
-			uint32_t batch_first;   /* the slots the last read took */
-			uint32_t batch_n;
+			size_t ring_len;        /* bytes mapped */
+			int ring_blocks;        /* TPACKET_V3 blocks, else V2 slots */
+			uint32_t unit_size;     /* bytes per slot or block */
+			uint32_t unit_nr;       /* slots or blocks */
+			uint32_t frame_nr;      /* frames the ring holds (V2: slots) */
+			uint32_t head;          /* next slot or block to read */
+			uint32_t blk_left;      /* V3: frames of block head not read yet */
+			uint32_t blk_off;       /* V3: where the next one starts */
+			struct pkt_lend *lend;  /* by slot or block */
+			struct pkt **lent;      /* the packets the last read lent to, */
+			struct pkt_lend **lent_from; /* and what each borrowed */
+			uint32_t nlent;
 			int kgro_saved[3];      /* --kernel-gro=off: restore at close */
 			int kgro_changed;
 		} packet;
@@ -177,6 +185,13 @@ static inline void port_rx_done(struct port *pt)
 {
 	if (pt->ops->rx_done)
 		pt->ops->rx_done(pt);
+}
+
+/* Fold in what the kernel counted for the port since last asked. */
+static inline void port_stats_sync(struct port *pt)
+{
+	if (pt->ops->stats_sync)
+		pt->ops->stats_sync(pt);
 }
 
 /*

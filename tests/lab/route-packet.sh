@@ -17,6 +17,8 @@
 #     without DF is merged by GRO, segmented and fragmented by grogso and
 #     arrives whole, every datagram's content checked;
 #  6. SIGTERM: exit status 0.
+# Packet ports receive through a ring of blocks (--packet-ring=blocks);
+# bridge-packet.sh runs mostly on the default ring of slots.
 # Exit 77 (skipped) without root, namespaces, tools, or GROGSO_SKIP_LAB=1.
 set -u
 LAB_PREFIX=rt$$
@@ -106,7 +108,9 @@ wan_mtu() {
 	sleep 0.5       # grogso learns it over netlink
 }
 
-lab_up --io "$IO" --mode route >/dev/null
+ring=()
+[ "$IO" = packet ] && ring=(-- --packet-ring=blocks)
+lab_up --io "$IO" --mode route "${ring[@]}" >/dev/null
 
 # ---- 1: reachability ----
 check "1: ipv4 across" " 0% packet loss" in_c1 ping -c 3 -i 0.2 -W 1 198.19.1.2

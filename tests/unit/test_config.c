@@ -93,7 +93,7 @@ static void test_defaults_are_the_documented_ones(void **state)
 	assert_string_equal(cfg.lan, "packet:eth4");
 	assert_string_equal(cfg.wan, "packet:eth5");
 	assert_int_equal(cfg.tap_offload, 1);
-	assert_int_equal(cfg.packet_ring, 1);
+	assert_int_equal(cfg.packet_ring, CONFIG_RING_SLOTS);
 	assert_int_equal(cfg.packet_ring_frames, 4096);
 	assert_int_equal(cfg.cpu, -1);
 	assert_int_equal(cfg.kernel_gro, CONFIG_KGRO_WARN);
@@ -255,9 +255,15 @@ static void test_word_options_take_their_words(void **state)
 	assert_int_equal(cfg.checksum_strict, 1);
 	assert_int_equal(cfg.gro.accept_partial, 0);
 	assert_int_equal(cfg.tap_offload, 0);
-	assert_int_equal(cfg.packet_ring, 0);
+	assert_int_equal(cfg.packet_ring, CONFIG_RING_OFF);
 	assert_int_equal(cfg.kernel_gro, CONFIG_KGRO_OFF);
 	assert_int_equal(cfg.verbose, 2);
+
+	assert_int_equal(PARSE(DAEMON, "--packet-ring=blocks"), 0);
+	assert_int_equal(cfg.packet_ring, CONFIG_RING_BLOCKS);
+	assert_int_equal(PARSE(DAEMON, "--packet-ring=slots"), 0);
+	assert_int_equal(cfg.packet_ring, CONFIG_RING_SLOTS);
+	assert_int_equal(PARSE_Q(DAEMON, "--packet-ring=on"), -EINVAL);
 
 	assert_int_equal(PARSE(DAEMON, "--gso=offload", "--gso-ipid=fixed"), 0);
 	assert_int_equal(cfg.gso, CONFIG_GSO_OFFLOAD);
@@ -433,7 +439,7 @@ static void test_usage_shows_every_default(void **state)
 		"--gso-fixed-id=offload|software", "[offload]", "[text]",
 		"--batch=N", "--batch-gap-us=N", "[100]", "[lenient]",
 		"[route]", "--kernel-gro=warn|off", "[warn]",
-		"--packet-ring=on|off", "--queue-len=N",
+		"--packet-ring=slots|blocks|off", "[slots]", "--queue-len=N",
 		"[256]", "--route=PREFIX,GATEWAY", "--lan-addr=CIDR",
 	};
 	char buf[8192];

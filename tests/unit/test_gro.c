@@ -1097,6 +1097,7 @@ static void test_borrowed_segments_chain_when_copying(void **state)
 {
 	enum { SLOT = 2048, MAC = 76, N = 3 };
 	static uint8_t ring[N][SLOT] __attribute__((aligned(64)));
+	static struct pkt_lend lend[N];
 	struct gro_config cfg;
 	struct frame_spec s = tcp_spec(0);
 	struct pkt *p;
@@ -1121,7 +1122,9 @@ static void test_borrowed_segments_chain_when_copying(void **state)
 		*(uint32_t *)(void *)ring[i] = 1;
 		memcpy(ring[i] + MAC, p->data, p->len);
 		p->data = ring[i] + MAC;
-		p->borrow = (uint32_t *)(void *)ring[i];
+		lend[i].status = (uint32_t *)(void *)ring[i];
+		lend[i].refs = 1;
+		p->borrow = &lend[i];
 		ends[i] = MAC + p->len;
 		gro_receive(gt, p, now++);
 	}

@@ -821,6 +821,7 @@ static void test_csum_over_fragments_with_odd_lengths(void **state)
 #define SLOT_MAC 76                     /* where the kernel puts the frame */
 
 static uint8_t ring[4][SLOT_SIZE] __attribute__((aligned(64)));
+static struct pkt_lend lends[4];
 
 /* Status word of slot @i, as the kernel's tpacket2_hdr has it. */
 static uint32_t *slot_status(unsigned int i)
@@ -843,7 +844,9 @@ static void borrow_slot(struct pkt *p, unsigned int i)
 	memcpy(at, p->data, p->len);
 	memset(p->data, 0xee, p->len);       /* must not be read */
 	p->data = at;
-	p->borrow = slot_status(i);
+	lends[i].status = slot_status(i);
+	lends[i].refs = 1;
+	p->borrow = &lends[i];
 }
 
 static void test_borrow_free_gives_the_slot_back(void **state)
@@ -866,6 +869,54 @@ static void test_borrow_free_gives_the_slot_back(void **state)
 	assert_null(q->borrow);
 	assert_ptr_equal(q->data, q->buf + PKT_HEADROOM);
 	pkt_free(&pool, q);
+}
+
+/*
+ * Several packets borrowing from one block, which the ring's reader also
+ * holds: the block goes back to the kernel with the last of them to let
+ * go, in whichever order they do, and not before.
+ */
+static void test_block_goes_back_with_the_last_borrower(void **state)
+{
+	static const unsigned int orders[3][3] = {
+		{ 0, 1, 2 }, { 2, 1, 0 }, { 1, 2, 0 },
+	};
+	struct frame_spec s;
+	struct pkt *p[2];
+	unsigned int o, k, i;
+
+	(void)state;
+	for (o = 0; o < 3; o++) {
+		*slot_status(0) = 1;                 /* TP_STATUS_USER */
+		lends[0].status = slot_status(0);
+		lends[0].refs = 1;                   /* the reader */
+		for (i = 0; i < 2; i++) {
+			frame_spec_init(&s, 0, 6);
+			s.pay_len = 100 + i;
+			assert_int_equal(parse_built(&s, &p[i]), DROP_NONE);
+			/* both frames in the same block, one behind the other */
+			memcpy(ring[0] + SLOT_MAC + i * 400, p[i]->data,
+			       p[i]->len);
+			p[i]->data = ring[0] + SLOT_MAC + i * 400;
+			p[i]->borrow = &lends[0];
+			lends[0].refs++;
+		}
+		for (k = 0; k < 3; k++) {
+			assert_int_equal(*slot_status(0), 1);
+			i = orders[o][k];
+			if (i == 2)
+				pkt_lend_put(&lends[0]);     /* the reader moves on */
+			else if (o == 2 && i == 1)
+				pkt_unborrow(p[i]);          /* copied, not freed */
+			else
+				pkt_free(&pool, p[i]);
+		}
+		assert_int_equal(*slot_status(0), 0);
+		assert_int_equal(lends[0].refs, 0);
+		if (o == 2)
+			pkt_free(&pool, p[1]);
+		assert_int_equal(pool.nfree, pool.count);
+	}
 }
 
 static void test_unborrow_copies_frame_and_header(void **state)
@@ -985,6 +1036,7 @@ int main(void)
 		cmocka_unit_test(test_copy_bits_across_the_chain),
 		cmocka_unit_test(test_csum_over_fragments_with_odd_lengths),
 		cmocka_unit_test(test_borrow_free_gives_the_slot_back),
+		cmocka_unit_test(test_block_goes_back_with_the_last_borrower),
 		cmocka_unit_test(test_unborrow_copies_frame_and_header),
 		cmocka_unit_test(test_borrowed_chain_linearize_and_free),
 	};
