@@ -8,6 +8,9 @@
 #   fwd            grogso --gro=off --gso=software (a plain forwarder)
 #   gro-sw         grogso, GRO and software GSO
 #   gro-offload    grogso, GRO and offload to the kernel
+#   gro-blocks     the same, AF_PACKET ports only, receiving through a
+#                  ring of blocks (--packet-ring=blocks) instead of the
+#                  default ring of slots
 #   bridge         grogso in bridge mode, GRO and offload (what routing
 #                  costs is gro-offload against this row)
 # the grogso rows with AF_PACKET and with TAP ports.  Every lab is built
@@ -32,7 +35,7 @@ set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
 
-all_configs="kernel-nogro kernel-gro fwd gro-sw gro-offload bridge"
+all_configs="kernel-nogro kernel-gro fwd gro-sw gro-offload gro-blocks bridge"
 
 usage() {
 	cat <<USAGE
@@ -88,6 +91,7 @@ rows=()
 for c in $configs; do
 	case $c in
 	kernel-*) rows+=("$c kernel") ;;
+	gro-blocks) case " $ios " in *" packet "*) rows+=("$c packet") ;; esac ;;
 	*) for io in $ios; do rows+=("$c $io"); done ;;
 	esac
 done
@@ -116,6 +120,7 @@ for row in "${rows[@]}"; do
 	fwd) a=(--io "$io" --gso software) g=(--gro=off) ;;
 	gro-sw) a=(--io "$io" --gso software) ;;
 	gro-offload) a=(--io "$io" --gso offload) ;;
+	gro-blocks) a=(--io "$io" --gso offload) g=(--packet-ring=blocks) ;;
 	bridge) a=(--io "$io" --mode bridge --gso offload) ;;
 	esac
 	step "$c, $io: lab/up.sh ${a[*]}${g[*]:+ -- ${g[*]}}"
@@ -213,10 +218,10 @@ print()
 print("cpu s/GB: grogso's user+system time; for the kernel rows, softirq time.")
 print("sirq s/GB: softirq time of the whole machine (all namespaces) in the same run.")
 print("x kgro: throughput relative to kernel-gro (the kernel forwarding with GRO on eth5).")
-ios = [io for c, io in keys if c == "gro-offload"]
-for io in ios:
+grorows = [(c, io) for c, io in keys if c in ("gro-offload", "gro-blocks")]
+for c, io in grorows:
     for p in ("tcp", "udp"):
-        off = med("gro-offload", io, p, "gbps")
+        off = med(c, io, p, "gbps")
         parts = []
         for other, what in (("kernel-gro", "kernel-gro"), ("fwd", "fwd"), ("bridge", "bridge")):
             oio = "kernel" if other.startswith("kernel") else io
@@ -224,20 +229,20 @@ for io in ios:
             if o:
                 parts.append("%.2f x %s" % (off / o, what))
         if parts:
-            print("gro-offload %s %s: %s" % (io, p.upper(), ", ".join(parts)))
+            print("%s %s %s: %s" % (c, io, p.upper(), ", ".join(parts)))
 # the same ratio run by run: the two were measured seconds apart, so a
 # load that comes and goes on the machine cancels out of each pair
 def by_run(config, io, proto):
     return {r["run"]: float(r["gbps"]) for r in rows
             if (r["config"], r["io"], r["proto"]) == (config, io, proto)}
-for io in ios:
+for c, io in grorows:
     for p in ("tcp", "udp"):
-        a, b = by_run("gro-offload", io, p), by_run("kernel-gro", "kernel", p)
+        a, b = by_run(c, io, p), by_run("kernel-gro", "kernel", p)
         q = sorted(a[k] / b[k] for k in a if b.get(k))
         if q:
-            print("gro-offload %s %s / kernel-gro, run by run: median %.2f "
+            print("%s %s %s / kernel-gro, run by run: median %.2f "
                   "(%.2f .. %.2f over %d runs)" %
-                  (io, p.upper(), statistics.median(q), q[0], q[-1], len(q)))
+                  (c, io, p.upper(), statistics.median(q), q[0], q[-1], len(q)))
 EOF
 cat "$out/bench.txt"
 
