@@ -25,8 +25,8 @@
  *    out.  Per frame the kernel does less (no wakeup, no look-ahead miss)
  *    and grogso reads frames in larger batches: more throughput, but at
  *    light load every frame waits for the timer (a ping across grogso
- *    takes about a millisecond instead of a fifth of one), and GRO sees
- *    bursts the slots would have handed over one by one.
+ *    takes 1 to 1.5 ms instead of about 0.2), and batches, which end
+ *    aggregates, follow the blocks rather than the arrival of frames.
  *
  * A frame in the ring is not copied out: the packet borrows its slot or
  * block (pkt.h, struct pkt_lend) and lets go of it when it is freed,
