@@ -231,7 +231,7 @@ ok "3: client1 received the UDP datagrams with their original IDs"
 # 4: SIGTERM under load
 in_c1 timeout 20 iperf3 -s -1 -B $DST >/dev/null 2>&1 &
 srv=$!
-sleep 0.3
+lab_wait_listen "$C1" 5201 || fail "4: the iperf3 server did not start"
 in_c2 timeout 20 iperf3 -c $DST -t 8 >/dev/null 2>&1 &
 cli=$!
 sleep 2
@@ -290,7 +290,7 @@ for kind in slots blocks; do
 	pid=$(cat "$LAB_DIR/grogso.pid")
 	in_c1 timeout 15 iperf3 -s -1 -B $DST >/dev/null 2>&1 &
 	srv=$!
-	sleep 0.3
+	lab_wait_listen "$C1" 5201 || fail "6: the iperf3 server did not start"
 	in_c2 timeout 15 iperf3 -c $DST -u -b 3G -l 1400 -t 3 >/dev/null 2>&1 &
 	cli=$!
 	sleep 1

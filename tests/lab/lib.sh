@@ -136,6 +136,21 @@ EOF
 	[ "$want" = "$got" ] || { echo "sent $want, received $got"; return 1; }
 }
 
+# lab_wait_listen NS PORT [udp]: wait up to 5 s until a socket in NS
+# listens on PORT (TCP, or UDP); 1 if none does.  A server started in the
+# background is not ready at once, least of all on a loaded machine.
+lab_wait_listen() {
+	local ns=$1 port=$2 opt=-Hltn
+
+	[ "${3:-}" = udp ] && opt=-Hlun
+	for _ in $(seq 100); do
+		[ -n "$(ip netns exec "$ns" ss $opt "sport = :$port" 2>/dev/null)" ] &&
+			return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # lab_iperf SECONDS DST_ADDR [IPERF_ARGS...]: iperf3 from client2 to
 # client1; prints the receiver's bits per second
 lab_iperf() {
@@ -144,7 +159,7 @@ lab_iperf() {
 	shift 2
 	in_c1 timeout $((secs + 15)) iperf3 -s -1 -B "$addr" >/dev/null 2>&1 &
 	local srv=$!
-	sleep 0.3
+	lab_wait_listen "$C1" 5201 || { wait "$srv"; return 1; }
 	in_c2 timeout $((secs + 10)) iperf3 -c "$addr" -t "$secs" -J "$@" \
 		>"$WORK/iperf.json" || { wait "$srv"; return 1; }
 	wait "$srv"

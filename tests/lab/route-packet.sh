@@ -172,7 +172,7 @@ r=$(xfer "$C1" "$C2" 2001:db8:2::2 9103 "$data") &&
 # ---- 4: UDP -l 600 WAN -> LAN (records checked after the stop) ----
 in_c1 timeout 20 iperf3 -s -1 -B 198.18.1.2 -p 5211 >/dev/null 2>&1 &
 srv=$!
-sleep 0.3
+lab_wait_listen "$C1" 5211 || bad "4: the iperf3 server did not start"
 r=$(in_c2 timeout 15 iperf3 -c 198.18.1.2 -p 5211 -u -l 600 -b 300M -t 3 2>&1 |
 	grep -E "receiver|sender" | tail -1)
 wait $srv &&
@@ -219,7 +219,7 @@ except socket.timeout:
 print(len(got), badn)
 EOF
 rcv=$!
-sleep 0.3
+lab_wait_listen "$C2" 9106 udp || bad "5: the UDP receiver did not start"
 sent=$(in_c1 timeout 30 python3 - <<'EOF'
 import hashlib, socket, struct, time
 def body(seq, n):
