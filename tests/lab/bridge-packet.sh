@@ -23,7 +23,7 @@
 #  9. packet ports: 100 MiB through a receive ring of 128 slots, and one
 #     of 4 blocks (every slot or block given back, again and again).
 # Packet ports receive through the default ring of slots, but for the
-# run of 3 and 8 (--packet-ring=blocks); 6 and 9 run with both rings.
+# run of 3 and 8 (--packet-ring=blocks); 6, 7 and 9 run with both rings.
 set -u
 . "$(dirname "$0")/lib.sh"
 IO=${IO:-packet}
@@ -31,6 +31,50 @@ lab_require
 
 DST=198.18.1.2
 data=$(lab_data 100)
+
+# 7: the kernel hands a packet socket tagged frames untagged, the tag as
+# metadata: they must still leave with their tags, each its own
+# (vlan_crossing WHAT: WHAT names the lab in the messages)
+vlan_crossing() {
+	lab_capture "$C1" eth0 "$WORK/vlan.pcap" vlan || fail "7: $1: tcpdump did not start"
+	in_c2 python3 - <<'EOF' || fail "7: $1: cannot send tagged frames"
+import socket, struct, time
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+mac = bytes.fromhex(open("/sys/class/net/eth0/address").read().strip().replace(":", ""))
+for vid in (100, 200) * 4:
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, vid, 0, 64, 17, 0,
+                     socket.inet_aton("10.1.0.2"), socket.inet_aton("10.1.0.1"))
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    s.send(b"\xff" * 6 + mac + struct.pack("!HH", 0x8100, vid) + b"\x08\x00" +
+           ip + struct.pack("!HHHH", 7, 7, 8, 0))
+    time.sleep(0.1)
+EOF
+	lab_capture_stop
+	python3 - "$WORK/vlan.pcap" <<'EOF' || fail "7: $1: VLAN tags lost or changed"
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+end = ">" if d[:4] == b"\xa1\xb2\xc3\xd4" else "<"
+off, tags = 24, []
+while off + 16 <= len(d):
+    _, _, incl, _ = struct.unpack(end + "IIII", d[off:off + 16])
+    f = d[off + 16:off + 16 + incl]
+    off += 16 + incl
+    if len(f) >= 24 and f[12:14] == b"\x81\x00" and f[30:34] == bytes([10, 1, 0, 2]):
+        tags.append((struct.unpack("!H", f[14:16])[0] & 0xfff,
+                     struct.unpack("!H", f[22:24])[0]))
+print("tagged frames at client1 (vid, ip id):", tags)
+# every tagged frame with its own tag (the IP ID is the VLAN ID it was
+# sent with), and both VLANs seen
+sys.exit(any(v != i for v, i in tags) or {v for v, _ in tags} != {100, 200})
+EOF
+	ok "7: tagged frames crossed with their VLAN tags ($1)"
+}
 
 # ---- offload: 1, 2, 7, 5 ----
 lab_up --io "$IO" --mode bridge --gso offload >/dev/null
@@ -93,46 +137,7 @@ lab_capture_stop
 read -r max n < <(lab_pcap_max "$WORK/off.pcap")
 [ "$max" -gt 1514 ] || fail "2: offload: longest frame at client1 is $max bytes ($n frames)"
 ok "2: offload: client1 saw frames up to $max bytes"
-# 7: the kernel hands a packet socket tagged frames untagged, the tag as
-# metadata: they must still leave with their tags, each its own
-lab_capture "$C1" eth0 "$WORK/vlan.pcap" vlan || fail "tcpdump did not start"
-in_c2 python3 - <<'EOF' || fail "7: cannot send tagged frames"
-import socket, struct, time
-def csum(b):
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-s.bind(("eth0", 0))
-mac = bytes.fromhex(open("/sys/class/net/eth0/address").read().strip().replace(":", ""))
-for vid in (100, 200) * 4:
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, vid, 0, 64, 17, 0,
-                     socket.inet_aton("10.1.0.2"), socket.inet_aton("10.1.0.1"))
-    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-    s.send(b"\xff" * 6 + mac + struct.pack("!HH", 0x8100, vid) + b"\x08\x00" +
-           ip + struct.pack("!HHHH", 7, 7, 8, 0))
-    time.sleep(0.1)
-EOF
-lab_capture_stop
-python3 - "$WORK/vlan.pcap" <<'EOF' || fail "7: VLAN tags lost or changed"
-import struct, sys
-d = open(sys.argv[1], "rb").read()
-end = ">" if d[:4] == b"\xa1\xb2\xc3\xd4" else "<"
-off, tags = 24, []
-while off + 16 <= len(d):
-    _, _, incl, _ = struct.unpack(end + "IIII", d[off:off + 16])
-    f = d[off + 16:off + 16 + incl]
-    off += 16 + incl
-    if len(f) >= 24 and f[12:14] == b"\x81\x00" and f[30:34] == bytes([10, 1, 0, 2]):
-        tags.append((struct.unpack("!H", f[14:16])[0] & 0xfff,
-                     struct.unpack("!H", f[22:24])[0]))
-print("tagged frames at client1 (vid, ip id):", tags)
-# every tagged frame with its own tag (the IP ID is the VLAN ID it was
-# sent with), and both VLANs seen
-sys.exit(any(v != i for v, i in tags) or {v for v, _ in tags} != {100, 200})
-EOF
-ok "7: tagged frames crossed with their VLAN tags"
+if [ "$IO" = packet ]; then vlan_crossing "ring of slots"; else vlan_crossing "$IO"; fi
 st=$(lab_stop)
 [ "$st" = 0 ] || fail "grogso exited with status $st"
 python3 - "$LAB_DIR/agg.json" <<'EOF' || fail "2: agg.json has no gro record with segs > 1"
@@ -182,6 +187,7 @@ read -r max n < <(lab_pcap_max "$WORK/sw.pcap")
 [ "$max" -le 1514 ] || fail "2: software: a frame of $max bytes reached client1"
 [ "$n" -gt 1000 ] || fail "2: software: only $n frames captured"
 ok "2: software: no frame over 1514 bytes ($n frames, longest $max)"
+[ "$IO" = packet ] && vlan_crossing "ring of blocks"
 
 # 3: UDP, 600-byte datagrams, DF, sequence number in the payload
 lab_capture "$C2" eth0 "$WORK/udp-sent.pcap" udp port 9001 || fail "tcpdump did not start"
