@@ -147,7 +147,6 @@ static int tap_open(struct port *pt, const struct config *c)
 static int tap_rx(struct port *pt, struct pkt **pkts, unsigned int max)
 {
 	unsigned int n = 0;
-	struct iovec iov;
 	struct pkt *p;
 	ssize_t len;
 
@@ -166,9 +165,9 @@ static int tap_rx(struct port *pt, struct pkt **pkts, unsigned int max)
 			pt->stats->drop[DROP_NO_BUFFER]++;
 			continue;
 		}
-		iov.iov_base = p->data - VNET_HDR_LEN;
-		iov.iov_len = VNET_HDR_LEN + PKT_DATA_MAX;
-		len = readv(pt->fd, &iov, 1);
+		/* read, not readv: one buffer needs no iovec copied in */
+		len = read(pt->fd, p->data - VNET_HDR_LEN,
+			   VNET_HDR_LEN + PKT_DATA_MAX);
 		if (len < 0) {
 			pkt_free(pt->pool, p);
 			break;
