@@ -204,7 +204,6 @@ static int ring_setup(struct port *pt, unsigned int mtu, uint32_t frames,
 	pt->u.packet.ring_blocks = !!block;
 	pt->u.packet.unit_size = block ? block : slot;
 	pt->u.packet.unit_nr = block ? req.tp_block_nr : req.tp_frame_nr;
-	pt->u.packet.frame_nr = req.tp_frame_nr;
 	pt->u.packet.lend = calloc(pt->u.packet.unit_nr,
 				   sizeof(*pt->u.packet.lend));
 	pt->u.packet.lent = calloc(pt->batch, sizeof(*pt->u.packet.lent));

@@ -132,7 +132,6 @@ struct port {
 			int ring_blocks;        /* TPACKET_V3 blocks, else V2 slots */
 			uint32_t unit_size;     /* bytes per slot or block */
 			uint32_t unit_nr;       /* slots or blocks */
-			uint32_t frame_nr;      /* frames the ring holds (V2: slots) */
 			uint32_t head;          /* next slot or block to read */
 			uint32_t blk_left;      /* V3: frames of block head not read yet */
 			uint32_t blk_off;       /* V3: where the next one starts */
