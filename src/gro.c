@@ -923,7 +923,8 @@ static void flow_merge(struct gro_table *t, struct gro_flow *f,
 	if (t->pool->nfree >= t->copy_below)
 		goto chain;
 	tail = h->frag_last ? h->frag_last : h;
-	/* a ring slot has no room behind its frame; every buffer holds a
+	/* a frame in the receive ring has no room behind it (the end of its
+	 * slot, or the next frame of its block); every buffer holds a
 	 * whole IP datagram and a fragment starts no later than the head's
 	 * payload, so the second test only guards a bug */
 	if (tail->borrow ||

@@ -235,7 +235,7 @@ static enum drop_reason enqueue(struct port *pt, struct port_txf *f)
 
 	if (pt->q_len >= pt->q_max)
 		return DROP_QUEUE_FULL;
-	/* a queued frame may wait long: it must not keep a ring slot (and
+	/* a queued frame may wait long: it must not keep ring memory (and
 	 * copied into its own buffer, it has the headroom) */
 	if (f->whole)
 		pkt_unborrow(f->whole);
@@ -255,7 +255,7 @@ static enum drop_reason enqueue(struct port *pt, struct port_txf *f)
 		at = p->data;
 		if (f->whole) {
 			/* from the packet: the iovec may still point at the
-			 * ring slot it no longer borrows */
+			 * ring memory it no longer borrows */
 			pkt_copy_bits(f->whole, 0, at, f->len);
 		} else {
 			for (i = 1; i < f->iovcnt; i++) {
