@@ -111,9 +111,8 @@ static const struct opt_desc opts[] = {
 	{ "tap-offload", required_argument, OPT_TAP_OFFLOAD, "on|off",
 	  "negotiate TSO/USO on TAP ports [on]" },
 	{ "packet-ring", required_argument, OPT_PACKET_RING, "slots|blocks|off",
-	  "packet ports receive through a mapped ring of slots (a wakeup per "
-	  "frame), of blocks (handed over full or after 1 ms), or recvmmsg "
-	  "[slots]" },
+	  "receive via a ring of slots, of blocks (faster; frames wait up "
+	  "to 1 ms) or recvmmsg [slots]" },
 	{ "packet-ring-frames", required_argument, OPT_PACKET_RING_FRAMES, "N",
 	  "frames the receive ring of a packet port holds, 64..262144 [4096]" },
 	{ "cpu", required_argument, OPT_CPU, "N",
