@@ -20,7 +20,10 @@
 # load that comes and goes on the machine hits every row alike.  Medians
 # of N runs.  CPU: grogso's utime+stime (/proc/PID/stat), and for every
 # row the softirq time of the whole machine (/proc/stat), in seconds per
-# GB delivered.  Writes bench.csv, bench.txt and, with gnuplot, bench.png.
+# GB delivered.  Latency at light load: before each TCP run, the mean
+# round trip of 20 pings 20 ms apart (what a ring of blocks costs shows
+# there).  Writes bench.csv, rtt.csv, bench.txt and, with gnuplot,
+# bench.png.
 #
 # Placement (--steer, the same for every row): rps, the default, steers
 # the receive work of every interface of the lab over all CPUs by flow
@@ -84,6 +87,8 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 csv=$out/bench.csv
 echo "config,io,proto,run,gbps,bytes,grogso_cpu_s,softirq_s" >"$csv"
+rttcsv=$out/rtt.csv
+echo "config,io,run,rtt_ms" >"$rttcsv"
 hz=$(getconf CLK_TCK)
 
 # The rows, "CONFIG IO", each with a lab of its own and an iperf3 server.
@@ -147,6 +152,10 @@ for r in $(seq "$runs"); do
 		read -r c io <<<"$row"
 		P=${pfx[$row]}
 		pid=$(lab_grogso_pid "$P" || true)
+		# light load: the mean round trip of pings 20 ms apart
+		rtt=$(ip netns exec "${P}client2" ping -q -c 20 -i 0.02 -W 1 198.18.1.2 |
+			awk -F/ '/^rtt/ { print $5 }')
+		echo "$c,$io,$r,${rtt:-nan}" >>"$rttcsv"
 		for proto in tcp udp; do
 			json=$(mktemp)
 			s0=$(softirq_ticks) p0=$(proc_ticks "$pid")
@@ -177,12 +186,19 @@ PY
 done
 
 # ---- the table ----
-python3 - "$csv" "$hz" "$steer" >"$out/bench.txt" <<'EOF'
-import csv, statistics, sys
+python3 - "$csv" "$hz" "$steer" "$rttcsv" >"$out/bench.txt" <<'EOF'
+import csv, math, statistics, sys
 
 rows = list(csv.DictReader(open(sys.argv[1])))
 hz = int(sys.argv[2])
 steer = sys.argv[3]
+rtts = list(csv.DictReader(open(sys.argv[4])))
+
+def rtt(config, io):
+    v = [float(r["rtt_ms"]) for r in rtts
+         if (r["config"], r["io"]) == (config, io) and
+         not math.isnan(float(r["rtt_ms"]))]
+    return statistics.median(v) if v else float("nan")
 keys = []
 for r in rows:
     k = (r["config"], r["io"])
@@ -201,10 +217,10 @@ def per_gb(config, io, proto, field):
 base = {p: med("kernel-gro", "kernel", p, "gbps") for p in ("tcp", "udp")}
 print("medians of %d runs; CPU in seconds per GB delivered; placement: %s" %
       (max(int(r["run"]) for r in rows), steer) if rows else "no results")
-print("%-13s %-6s | %-34s | %-34s" % ("", "", "TCP", "UDP"))
-print("%-13s %-6s | %7s %6s %9s %9s | %7s %6s %9s %9s" % (
+print("%-13s %-6s | %-34s | %-34s | %s" % ("", "", "TCP", "UDP", "ping"))
+print("%-13s %-6s | %7s %6s %9s %9s | %7s %6s %9s %9s | %6s" % (
     "config", "ports", "Gbit/s", "x kgro", "cpu s/GB", "sirq s/GB",
-    "Gbit/s", "x kgro", "cpu s/GB", "sirq s/GB"))
+    "Gbit/s", "x kgro", "cpu s/GB", "sirq s/GB", "ms"))
 for config, io in keys:
     cells = []
     for p in ("tcp", "udp"):
@@ -213,11 +229,13 @@ for config, io in keys:
         cpu = per_gb(config, io, p, "softirq_s" if io == "kernel" else "grogso_cpu_s")
         sirq = per_gb(config, io, p, "softirq_s")
         cells.append("%7.2f %s %9.3f %9.3f" % (g, ratio, cpu, sirq))
-    print("%-13s %-6s | %s | %s" % (config, io, cells[0], cells[1]))
+    print("%-13s %-6s | %s | %s | %6.3f" % (config, io, cells[0], cells[1],
+                                             rtt(config, io)))
 print()
 print("cpu s/GB: grogso's user+system time; for the kernel rows, softirq time.")
 print("sirq s/GB: softirq time of the whole machine (all namespaces) in the same run.")
 print("x kgro: throughput relative to kernel-gro (the kernel forwarding with GRO on eth5).")
+print("ping ms: mean round trip client2 -> client1 of 20 pings 20 ms apart, before each TCP run.")
 grorows = [(c, io) for c, io in keys if c in ("gro-offload", "gro-blocks")]
 for c, io in grorows:
     for p in ("tcp", "udp"):
