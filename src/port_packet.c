@@ -52,6 +52,7 @@
 #include <errno.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -71,7 +72,6 @@
 #define RING_V3_BLOCK (128u << 10)
 #define RING_V3_BLOCKS_MIN 4
 #define RING_BLOCK_TOV_MS 1
-#define RING_BLOCK_TOV_STR "1 ms"
 /* tpacket2_hdr + sockaddr_ll, aligned, + the vnet header: 90 bytes before
  * the network header on this kernel (tpacket_rcv's netoff); with margin */
 #define RING_SLOT_HEAD 128u
@@ -235,6 +235,7 @@ static int packet_open(struct port *pt, const struct config *c)
 {
 	struct sockaddr_ll sll;
 	struct nl_link l;
+	char tov[64] = "";
 	int one = 1, fd, err;
 
 	err = nl_link_get(pt->ifname, &l);
@@ -326,6 +327,9 @@ static int packet_open(struct port *pt, const struct config *c)
 				 pt->ifname, strerror(errno));
 	}
 	kernel_gro_check(pt, c);
+	if (pt->u.packet.ring_blocks)
+		snprintf(tov, sizeof(tov), " (each handed over full, or by a "
+			 "timer of %u ms)", RING_BLOCK_TOV_MS);
 	if (pt->u.packet.ring)
 		log_info("%s: packet:%s ifindex %d MTU %u gso_max_size %u "
 			 "carrier %s, receive: ring of %u %s of %u bytes%s",
@@ -333,10 +337,7 @@ static int packet_open(struct port *pt, const struct config *c)
 			 pt->caps.gso_max_size, l.carrier ? "on" : "off",
 			 pt->u.packet.unit_nr,
 			 pt->u.packet.ring_blocks ? "blocks" : "slots",
-			 pt->u.packet.unit_size,
-			 pt->u.packet.ring_blocks ?
-				 " (each handed over full, or by a timer of "
-				 RING_BLOCK_TOV_STR ")" : "");
+			 pt->u.packet.unit_size, tov);
 	else
 		log_info("%s: packet:%s ifindex %d MTU %u gso_max_size %u "
 			 "carrier %s, receive: recvmmsg", pt->name, pt->ifname,
