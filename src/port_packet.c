@@ -207,10 +207,7 @@ static int ring_setup(struct port *pt, unsigned int mtu, uint32_t frames,
 	pt->u.packet.lend = calloc(pt->u.packet.unit_nr,
 				   sizeof(*pt->u.packet.lend));
 	pt->u.packet.lent = calloc(pt->batch, sizeof(*pt->u.packet.lent));
-	pt->u.packet.lent_from = calloc(pt->batch,
-					sizeof(*pt->u.packet.lent_from));
-	if (!pt->u.packet.lend || !pt->u.packet.lent ||
-	    !pt->u.packet.lent_from) {
+	if (!pt->u.packet.lend || !pt->u.packet.lent) {
 		munmap(m, len);
 		memset(&req, 0, sizeof(req));
 		setsockopt(pt->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req));
@@ -536,8 +533,8 @@ static struct pkt *ring_frame(struct port *pt, uint8_t *h, uint32_t st,
 
 static void ring_note_lent(struct port *pt, struct pkt *p, struct pkt_lend *l)
 {
-	pt->u.packet.lent[pt->u.packet.nlent] = p;
-	pt->u.packet.lent_from[pt->u.packet.nlent] = l;
+	pt->u.packet.lent[pt->u.packet.nlent].p = p;
+	pt->u.packet.lent[pt->u.packet.nlent].from = l;
 	pt->u.packet.nlent++;
 }
 
@@ -657,8 +654,8 @@ static void packet_rx_done(struct port *pt)
 	struct pkt *p;
 
 	for (i = 0; i < pt->u.packet.nlent; i++) {
-		p = pt->u.packet.lent[i];
-		if (p->borrow == pt->u.packet.lent_from[i]) {
+		p = pt->u.packet.lent[i].p;
+		if (p->borrow == pt->u.packet.lent[i].from) {
 			pkt_unborrow(p);
 			pt->stats->rx_held_copy++;
 		}
@@ -790,10 +787,8 @@ static void packet_close(struct port *pt)
 	}
 	free(pt->u.packet.lend);
 	free(pt->u.packet.lent);
-	free(pt->u.packet.lent_from);
 	pt->u.packet.lend = NULL;
 	pt->u.packet.lent = NULL;
-	pt->u.packet.lent_from = NULL;
 	pt->u.packet.ring = NULL;
 	if (pt->fd >= 0)
 		close(pt->fd);

@@ -87,6 +87,12 @@ struct port_ops {
 	void (*close)(struct port *pt);
 };
 
+/* A packet port's note of a packet it lent ring memory to in a read. */
+struct pkt_loan {
+	struct pkt *p;
+	struct pkt_lend *from;
+};
+
 struct port {
 	const struct port_ops *ops;
 	enum port_kind kind;
@@ -136,8 +142,7 @@ struct port {
 			uint32_t blk_left;      /* V3: frames of block head not read yet */
 			uint32_t blk_off;       /* V3: where the next one starts */
 			struct pkt_lend *lend;  /* by slot or block */
-			struct pkt **lent;      /* the packets the last read lent to, */
-			struct pkt_lend **lent_from; /* and what each borrowed */
+			struct pkt_loan *lent;  /* what the last read lent, to whom */
 			uint32_t nlent;
 			int kgro_saved[3];      /* --kernel-gro=off: restore at close */
 			int kgro_changed;

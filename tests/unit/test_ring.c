@@ -55,8 +55,7 @@ int nl_features_set(const char *ifname, const char *const *names,
 
 static uint8_t mem[NBLOCKS * BLOCK] __attribute__((aligned(4096)));
 static struct pkt_lend lend[NBLOCKS > SLOTS ? NBLOCKS : SLOTS];
-static struct pkt *lent[BATCH];
-static struct pkt_lend *lent_from[BATCH];
+static struct pkt_loan lent[BATCH];
 static struct pkt_pool pool;
 static struct stats_port st;
 static struct port pt;
@@ -95,7 +94,6 @@ static void port_init(int blocks, uint32_t size, uint32_t n)
 	pt.u.packet.unit_nr = n;
 	pt.u.packet.lend = lend;
 	pt.u.packet.lent = lent;
-	pt.u.packet.lent_from = lent_from;
 	for (i = 0; i < n; i++) {
 		uint8_t *u = mem + (size_t)i * size;
 
