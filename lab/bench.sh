@@ -86,7 +86,7 @@ grogso=$(lab_grogso) || exit 1
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 csv=$out/bench.csv
-echo "config,io,proto,run,gbps,bytes,grogso_cpu_s,softirq_s" >"$csv"
+echo "config,io,proto,run,gbps,bytes,grogso_cpu_s,softirq_s,busy_s,steal_s" >"$csv"
 rttcsv=$out/rtt.csv
 echo "config,io,run,rtt_ms" >"$rttcsv"
 hz=$(getconf CLK_TCK)
@@ -137,7 +137,16 @@ for row in "${rows[@]}"; do
 done
 sleep 0.5
 
-softirq_ticks() { awk '$1 == "cpu" { print $8; exit }' /proc/stat; }
+# the machine's CPU ticks, all CPUs summed: "softirq busy steal", where
+# busy is everything but idle, iowait and steal (time the hypervisor gave
+# to someone else: on a shared host it comes and goes, and a run that
+# lost much of it runs slower without costing more CPU per byte)
+cpu_ticks() {
+	awk '$1 == "cpu" { print $8, $2 + $3 + $4 + $7 + $8, $9; exit }' /proc/stat
+}
+secs_of() { # TICKS_BEFORE TICKS_AFTER: the seconds between
+	awk -v a="$1" -v b="$2" -v hz="$hz" 'BEGIN { print (b - a) / hz }'
+}
 proc_ticks() {  # utime + stime of PID, 0 when there is none
 	if [ -n "${1:-}" ] && [ -r "/proc/$1/stat" ]; then
 		sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
@@ -158,14 +167,16 @@ for r in $(seq "$runs"); do
 		echo "$c,$io,$r,${rtt:-nan}" >>"$rttcsv"
 		for proto in tcp udp; do
 			json=$(mktemp)
-			s0=$(softirq_ticks) p0=$(proc_ticks "$pid")
+			read -r s0 u0 t0 < <(cpu_ticks)
+			p0=$(proc_ticks "$pid")
 			if [ "$proto" = tcp ]; then
 				ip netns exec "${P}client2" iperf3 -c 198.18.1.2 -t "$secs" -J >"$json" || true
 			else
 				ip netns exec "${P}client2" iperf3 -c 198.18.1.2 -u -b 0 -l "$ulen" \
 					-t "$secs" -J >"$json" || true
 			fi
-			s1=$(softirq_ticks) p1=$(proc_ticks "$pid")
+			read -r s1 u1 t1 < <(cpu_ticks)
+			p1=$(proc_ticks "$pid")
 			line=$(python3 - "$json" <<'PY'
 import json, sys
 try:
@@ -177,9 +188,9 @@ except Exception:
 PY
 )
 			rm -f "$json"
-			echo "$c,$io,$proto,$r,$line,$(awk -v a="$p0" -v b="$p1" -v hz="$hz" \
-				'BEGIN { print (b - a) / hz }'),$(awk -v a="$s0" -v b="$s1" -v hz="$hz" \
-				'BEGIN { print (b - a) / hz }')" >>"$csv"
+			cpu="$(secs_of "$p0" "$p1"),$(secs_of "$s0" "$s1")"
+			cpu+=",$(secs_of "$u0" "$u1"),$(secs_of "$t0" "$t1")"
+			echo "$c,$io,$proto,$r,$line,$cpu" >>"$csv"
 			printf '  run %d  %-12s %-6s %-3s %s Gbit/s\n' "$r" "$c" "$io" "$proto" "${line%%,*}"
 		done
 	done
@@ -232,6 +243,38 @@ for config, io in keys:
     print("%-13s %-6s | %s | %s | %6.3f" % (config, io, cells[0], cells[1],
                                              rtt(config, io)))
 print()
+# what each row costs the whole machine, steal left out: on a shared host
+# the throughput of a run follows the CPU the hypervisor left it, the CPU
+# spent per GB much less so
+def gb_of(r):
+    return float(r["bytes"]) / 1e9
+def busy_gb(config, io, proto):
+    v = [float(r["busy_s"]) / gb_of(r) for r in rows
+         if (r["config"], r["io"], r["proto"]) == (config, io, proto) and gb_of(r)]
+    return statistics.median(v) if v else float("nan")
+def steal(config, io, proto):
+    v = [float(r["steal_s"]) / (float(r["busy_s"]) + float(r["steal_s"]))
+         for r in rows if (r["config"], r["io"], r["proto"]) == (config, io, proto)
+         and float(r["busy_s"]) + float(r["steal_s"]) > 0]
+    return 100 * statistics.median(v) if v else float("nan")
+kb = {p: busy_gb("kernel-gro", "kernel", p) for p in ("tcp", "udp")}
+print("%-13s %-6s | %-27s | %-27s" % ("", "", "TCP", "UDP"))
+print("%-13s %-6s | %9s %8s %8s | %9s %8s %8s" % (
+    "config", "ports", "busy s/GB", "x kgro", "steal %",
+    "busy s/GB", "x kgro", "steal %"))
+for config, io in keys:
+    cells = []
+    for p in ("tcp", "udp"):
+        b = busy_gb(config, io, p)
+        x = kb[p] / b if b and not math.isnan(b) and not math.isnan(kb[p]) else float("nan")
+        cells.append("%9.3f %8.2f %8.1f" % (b, x, steal(config, io, p)))
+    print("%-13s %-6s | %s | %s" % (config, io, cells[0], cells[1]))
+print()
+print("busy s/GB: CPU time of the whole machine (every CPU, all namespaces; idle,")
+print("  iowait and steal left out) per GB delivered; x kgro: kernel-gro's busy s/GB")
+print("  over the row's, the throughput ratio the rows would have if the CPU were")
+print("  all there was to it; steal %: the share of CPU time the hypervisor took.")
+print()
 print("cpu s/GB: grogso's user+system time; for the kernel rows, softirq time.")
 print("sirq s/GB: softirq time of the whole machine (all namespaces) in the same run.")
 print("x kgro: throughput relative to kernel-gro (the kernel forwarding with GRO on eth5).")
@@ -259,6 +302,17 @@ for c, io in grorows:
         q = sorted(a[k] / b[k] for k in a if b.get(k))
         if q:
             print("%s %s %s / kernel-gro, run by run: median %.2f "
+                  "(%.2f .. %.2f over %d runs)" %
+                  (c, io, p.upper(), statistics.median(q), q[0], q[-1], len(q)))
+def cost_by_run(config, io, proto):
+    return {r["run"]: float(r["busy_s"]) / gb_of(r) for r in rows
+            if (r["config"], r["io"], r["proto"]) == (config, io, proto) and gb_of(r)}
+for c, io in grorows:
+    for p in ("tcp", "udp"):
+        a, b = cost_by_run(c, io, p), cost_by_run("kernel-gro", "kernel", p)
+        q = sorted(b[k] / a[k] for k in a if b.get(k) and a[k])
+        if q:
+            print("%s %s %s / kernel-gro by CPU per GB, run by run: median %.2f "
                   "(%.2f .. %.2f over %d runs)" %
                   (c, io, p.upper(), statistics.median(q), q[0], q[-1], len(q)))
 EOF
