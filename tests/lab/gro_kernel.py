@@ -1,0 +1,436 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Compare grogso's GRO with the running kernel's, frame for frame.
+
+    gro_kernel.py [--grogso-arg=ARG]... GROGSO WORKDIR [CASE...]
+
+Run as root inside a network namespace of its own (tests/lab/gro-kernel.sh
+makes one).  Every case is a short train of frames.  The kernel's GRO
+gets it through a TAP device opened with IFF_NAPI: a write is received
+by the TAP's NAPI instance, which runs napi_gro_receive.  gro_flush_timeout
+on the TAP makes the end of each poll complete only the aggregates of an
+earlier jiffy, and the timer completes the rest, so a train written
+within one jiffy is aggregated as one NAPI poll would aggregate it.  The
+frames the kernel passes up are read from an AF_PACKET socket on the TAP
+with PACKET_VNET_HDR, which gives gso_size and the checksum state too.
+
+grogso gets the same train as a capture in which every frame has the same
+time, so `grogso replay --batch=4096 --gso=offload` treats it as one
+batch and writes every aggregate whole.  --grogso-arg adds an option to
+that command line (the test uses it to check that a difference is seen).
+
+Then, flow by flow (the kernel completes what is held at the end in the
+order of its hash buckets, so only the order within a flow is defined),
+the two lists of frames must be equal byte for byte, and so must the
+gso_size of every aggregate.  The kernel leaves the TCP or UDP checksum
+of an aggregate partial (the pseudo-header sum, with NEEDS_CSUM), where
+replay writes it complete, as a peer would receive it; the harness
+completes the kernel's before comparing.
+
+A train whose writes straddle a tick of CLOCK_MONOTONIC_COARSE (which
+moves with jiffies) is written again; a case counts once two trains
+written within one tick gave the same frames.
+"""
+
+import fcntl
+import json
+import logging
+import os
+import select
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+# after quieting scapy's warnings about the namespace's lone loopback
+from scapy.all import (IP, TCP, UDP, Ether, IPv6,  # noqa: E402
+                       IPv6ExtHdrDestOpt, Raw, rdpcap, wrpcap)
+
+TUNSETIFF = 0x400454CA
+IFF_TAP, IFF_NO_PI, IFF_NAPI = 0x0002, 0x1000, 0x0010
+SOL_PACKET, PACKET_VNET_HDR = 263, 15
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+CLOCK_MONOTONIC_COARSE = 6
+VNET_F_NEEDS_CSUM = 1
+GSO_NAMES = {0: "none", 1: "tcpv4", 3: "udp", 4: "tcpv6", 5: "udp_l4"}
+
+TAP = "kgro0"
+FLUSH_TIMEOUT_NS = 20_000_000           # gro_flush_timeout: 20 ms
+SMAC, DMAC = "02:00:00:00:00:05", "02:00:00:00:00:04"
+SRC4, DST4 = "198.19.1.2", "198.18.1.2"
+SRC6, DST6 = "2001:db8:2::2", "2001:db8:1::2"
+TS = [("NOP", None), ("NOP", None), ("Timestamp", (1000, 2000))]
+
+
+def payload(n, seed):
+    return bytes((seed * 7 + i) & 0xFF for i in range(n))
+
+
+# ---- the cases ------------------------------------------------------------
+
+
+def tcp4(n, mss=1448, seq=1, sport=40000, ipid=100, idstep=1, df=True,
+         opts=TS, each=None):
+    """n segments of one TCP/IPv4 flow; each(i, ip, tcp, data) may edit one."""
+    out = []
+    s = seq
+    for i in range(n):
+        ip = dict(src=SRC4, dst=DST4, id=(ipid + i * idstep) & 0xFFFF,
+                  flags="DF" if df else 0, ttl=64, tos=0)
+        tcp = dict(sport=sport, dport=5201, seq=s, ack=7, flags="A",
+                   window=502, options=list(opts))
+        d = dict(len=mss)
+        if each:
+            each(i, ip, tcp, d)
+        data = payload(d["len"], i)
+        out.append(Ether(src=SMAC, dst=DMAC) / IP(**ip) / TCP(**tcp) / Raw(data)
+                   if data else Ether(src=SMAC, dst=DMAC) / IP(**ip) / TCP(**tcp))
+        s += len(data)
+    return out
+
+
+def tcp6(n, mss=1428, sport=40100, each=None, dstopt=False):
+    out = []
+    s = 1
+    for i in range(n):
+        ip = dict(src=SRC6, dst=DST6, hlim=64, fl=0x12345, tc=0)
+        tcp = dict(sport=sport, dport=5201, seq=s, ack=7, flags="A",
+                   window=502, options=list(TS))
+        d = dict(len=mss)
+        if each:
+            each(i, ip, tcp, d)
+        l3 = IPv6(**ip)
+        if dstopt:
+            l3 = l3 / IPv6ExtHdrDestOpt()
+        out.append(Ether(src=SMAC, dst=DMAC) / l3 / TCP(**tcp) /
+                   Raw(payload(d["len"], i)))
+        s += d["len"]
+    return out
+
+
+def udp4(n, size=600, sport=41000, ipid=1, idstep=1, df=True, each=None):
+    out = []
+    for i in range(n):
+        ip = dict(src=SRC4, dst=DST4, id=(ipid + i * idstep) & 0xFFFF,
+                  flags="DF" if df else 0, ttl=64)
+        d = dict(len=size)
+        if each:
+            each(i, ip, None, d)
+        out.append(Ether(src=SMAC, dst=DMAC) / IP(**ip) /
+                   UDP(sport=sport, dport=5201) / Raw(payload(d["len"], i)))
+    return out
+
+
+def udp6(n, size=600, sport=41100):
+    return [Ether(src=SMAC, dst=DMAC) / IPv6(src=SRC6, dst=DST6, fl=7) /
+            UDP(sport=sport, dport=5201) / Raw(payload(size, i))
+            for i in range(n)]
+
+
+def at(k, fn):
+    """an `each` that applies fn(ip, tcp, d) to segment k and the ones after"""
+    def each(i, ip, tcp, d):
+        if i >= k:
+            fn(ip, tcp, d)
+    return each
+
+
+def only(k, fn):
+    def each(i, ip, tcp, d):
+        if i == k:
+            fn(ip, tcp, d)
+    return each
+
+
+def setf(obj, key, val):
+    obj[key] = val
+
+
+def padded(frames, to=60):
+    """Ethernet padding, as a wire adds it to short frames"""
+    return [f / Raw(b"\0" * (to - len(f))) if len(f) < to else f for f in frames]
+
+
+def interleave(*flows):
+    out = []
+    for i in range(max(len(f) for f in flows)):
+        out += [f[i] for f in flows if i < len(f)]
+    return out
+
+
+CASES = {
+    "tcp4-train": lambda: tcp4(10),
+    "tcp4-max-size": lambda: tcp4(50),
+    "tcp4-mss-536": lambda: tcp4(40, mss=536),
+    "tcp4-psh": lambda: tcp4(6, each=only(2, lambda ip, t, d: setf(t, "flags", "PA"))),
+    "tcp4-fin": lambda: tcp4(4, each=only(3, lambda ip, t, d: setf(t, "flags", "FA"))),
+    "tcp4-urg": lambda: tcp4(5, each=only(2, lambda ip, t, d: setf(t, "flags", "UA"))),
+    "tcp4-cwr": lambda: tcp4(6, each=only(3, lambda ip, t, d: setf(t, "flags", "CA"))),
+    "tcp4-ece": lambda: tcp4(6, each=at(3, lambda ip, t, d: setf(t, "flags", "EA"))),
+    "tcp4-ttl": lambda: tcp4(6, each=at(3, lambda ip, t, d: setf(ip, "ttl", 63))),
+    "tcp4-tos": lambda: tcp4(6, each=at(3, lambda ip, t, d: setf(ip, "tos", 0x10))),
+    "tcp4-ecn-ce": lambda: tcp4(6, each=only(2, lambda ip, t, d: setf(ip, "tos", 3))),
+    "tcp4-ack": lambda: tcp4(6, each=at(3, lambda ip, t, d: setf(t, "ack", 9))),
+    "tcp4-window": lambda: tcp4(6, each=at(3, lambda ip, t, d: setf(t, "window", 503))),
+    "tcp4-tsval": lambda: tcp4(6, each=at(3, lambda ip, t, d: setf(
+        t, "options", [("NOP", None), ("NOP", None), ("Timestamp", (1001, 2000))]))),
+    "tcp4-no-options": lambda: tcp4(8, opts=[]),
+    "tcp4-short-then-long": lambda: tcp4(
+        6, each=only(2, lambda ip, t, d: setf(d, "len", 1000))),
+    "tcp4-long-after-short": lambda: tcp4(
+        5, each=only(0, lambda ip, t, d: setf(d, "len", 1000))),
+    "tcp4-seq-gap": lambda: tcp4(6, each=at(3, lambda ip, t, d: setf(
+        t, "seq", t["seq"] + 1448))),
+    "tcp4-pure-ack": lambda: tcp4(6, each=only(3, lambda ip, t, d: setf(d, "len", 0))),
+    "tcp4-id-fixed-df": lambda: tcp4(6, idstep=0),
+    "tcp4-id-fixed-nodf": lambda: tcp4(6, idstep=0, df=False),
+    "tcp4-id-jump": lambda: tcp4(6, each=at(3, lambda ip, t, d: setf(
+        ip, "id", ip["id"] + 50))),
+    "tcp4-id-fixed-then-inc": lambda: tcp4(6, idstep=0, each=lambda i, ip, t, d: setf(
+        ip, "id", 100 + i if i >= 3 else 100)),
+    "tcp4-df-change": lambda: tcp4(6, each=at(3, lambda ip, t, d: setf(ip, "flags", 0))),
+    "tcp4-id-wrap": lambda: tcp4(6, ipid=0xFFFD),
+    "tcp4-two-flows": lambda: interleave(tcp4(8), tcp4(8, sport=40001, ipid=900)),
+    "tcp4-rst": lambda: tcp4(5, each=only(2, lambda ip, t, d: setf(t, "flags", "RA"))),
+    "tcp4-reorder": lambda: [f for i, f in sorted(
+        enumerate(tcp4(6)), key=lambda x: (x[0] != 3, x[0]))],
+    "tcp4-tiny-padded": lambda: padded(tcp4(6, mss=2, opts=[])),
+    "tcp6-train": lambda: tcp6(10),
+    "tcp6-max-size": lambda: tcp6(50),
+    "tcp6-psh": lambda: tcp6(6, each=only(2, lambda ip, t, d: setf(t, "flags", "PA"))),
+    "tcp6-hlim": lambda: tcp6(6, each=at(3, lambda ip, t, d: setf(ip, "hlim", 63))),
+    "tcp6-flowlabel": lambda: tcp6(6, each=at(3, lambda ip, t, d: setf(ip, "fl", 0x54321))),
+    "tcp6-tclass": lambda: tcp6(6, each=at(3, lambda ip, t, d: setf(ip, "tc", 0x10))),
+    "tcp6-dstopts": lambda: tcp6(8, dstopt=True),
+    "udp4-train": lambda: udp4(8),
+    "udp4-short-last": lambda: udp4(6, each=only(5, lambda ip, t, d: setf(d, "len", 300))),
+    "udp4-long-after-short": lambda: udp4(
+        5, each=only(1, lambda ip, t, d: setf(d, "len", 300))),
+    "udp4-id-fixed": lambda: udp4(6, idstep=0),
+    "udp4-id-fixed-nodf": lambda: udp4(6, idstep=0, df=False),
+    "udp4-ttl": lambda: udp4(6, each=at(3, lambda ip, t, d: setf(ip, "ttl", 63))),
+    "udp4-many": lambda: udp4(120, size=500),
+    "udp4-tiny-padded": lambda: padded(udp4(6, size=4)),
+    "udp4-no-csum": lambda: [f.__class__(bytes(f)[:40] + b"\0\0" + bytes(f)[42:])
+                             for f in udp4(6)],
+    "udp6-train": lambda: udp6(8),
+}
+
+
+# ---- the kernel's side ----------------------------------------------------
+
+
+def sh(cmd):
+    subprocess.run(cmd, shell=True, check=True)
+
+
+def open_tap():
+    fd = os.open("/dev/net/tun", os.O_RDWR)
+    try:
+        fcntl.ioctl(fd, TUNSETIFF,
+                    struct.pack("16sH", TAP.encode(), IFF_TAP | IFF_NO_PI | IFF_NAPI))
+    except OSError as e:
+        print("SKIP: TUNSETIFF with IFF_NAPI: %s" % e)
+        sys.exit(77)
+    sh("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1" % TAP)
+    sh("ip link set %s up" % TAP)
+    with open("/sys/class/net/%s/gro_flush_timeout" % TAP, "w") as f:
+        f.write(str(FLUSH_TIMEOUT_NS))
+    sh("ethtool -K %s gro on rx-gro-list off rx-udp-gro-forwarding on >/dev/null" % TAP)
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    s.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
+    s.bind((TAP, 0))
+    return fd, s
+
+
+def drain(s, wait):
+    got = []
+    while True:
+        r, _, _ = select.select([s], [], [], wait)
+        if not r:
+            return got
+        d, addr = s.recvfrom(1 << 17)
+        if addr[2] == PACKET_OUTGOING:
+            continue
+        got.append(d)
+
+
+def ones_sum(b):
+    if len(b) & 1:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s
+
+
+def complete_csum(frame, start, off):
+    """fill in a partial checksum: fold the bytes from start over the
+    pseudo-header sum the field already holds"""
+    b = bytearray(frame)
+    c = (~ones_sum(bytes(b[start:]))) & 0xFFFF
+    if c == 0 and off == 6:
+        c = 0xFFFF                      # UDP sends a zero sum as all ones
+    struct.pack_into("!H", b, start + off, c)
+    return bytes(b)
+
+
+def kernel_once(fd, s, frames):
+    """write one train within a tick; None if a tick came in between"""
+    drain(s, 0)
+    t = time.clock_gettime_ns(CLOCK_MONOTONIC_COARSE)
+    while time.clock_gettime_ns(CLOCK_MONOTONIC_COARSE) == t:
+        pass
+    t0 = time.clock_gettime_ns(CLOCK_MONOTONIC_COARSE)
+    for f in frames:
+        os.write(fd, f)
+    t1 = time.clock_gettime_ns(CLOCK_MONOTONIC_COARSE)
+    time.sleep(FLUSH_TIMEOUT_NS * 2e-9)
+    out = []
+    for d in drain(s, 0.05):
+        flags, gso_type, _, gso_size, cstart, coff = struct.unpack("<BBHHHH", d[:10])
+        frame = d[10:]
+        if flags & VNET_F_NEEDS_CSUM:
+            frame = complete_csum(frame, cstart, coff)
+        out.append((frame, gso_size if gso_type else 0, gso_type))
+    return out if t0 == t1 else None
+
+
+def kernel(fd, s, frames):
+    last = None
+    for _ in range(12):
+        out = kernel_once(fd, s, frames)
+        if out is None:
+            continue
+        if out == last:
+            return out
+        last = out
+    raise RuntimeError("the kernel did not give the same frames twice")
+
+
+# ---- grogso's side --------------------------------------------------------
+
+
+def grogso(binary, extra, work, name, frames):
+    inp = os.path.join(work, name + ".in.pcap")
+    outp = os.path.join(work, name + ".out.pcap")
+    logp = os.path.join(work, name + ".log")
+    for f in (outp, logp):          # the log is appended to
+        if os.path.exists(f):
+            os.unlink(f)
+    pk = [Ether(f) for f in frames]
+    for p in pk:
+        p.time = 1000.0
+    wrpcap(inp, pk)
+    r = subprocess.run([binary, "replay", "--batch=4096", "--gso=offload",
+                        "--log-aggregates=" + logp, "--log-format=json"] + extra +
+                       [inp, outp],
+                       capture_output=True, text=True)
+    if r.returncode:
+        raise RuntimeError("grogso replay: exit %d: %s" % (r.returncode, r.stderr))
+    out = [bytes(p) for p in rdpcap(outp)]
+    recs = [json.loads(l) for l in open(logp) if l.strip()]
+    return out, [x for x in recs if x.get("ev") == "gro"]
+
+
+# ---- comparing ------------------------------------------------------------
+
+
+def flow_of(frame):
+    p = Ether(frame)
+    l3 = p[IP] if IP in p else p[IPv6] if IPv6 in p else None
+    l4 = p[TCP] if TCP in p else p[UDP] if UDP in p else None
+    if l3 is None or l4 is None:
+        return ("other",)
+    return (l4.name, l3.src, l3.dst, l4.sport, l4.dport)
+
+
+def l4_payload(frame):
+    p = Ether(frame)
+    l4 = p[TCP] if TCP in p else p[UDP]
+    return len(bytes(l4.payload))
+
+
+def describe(frame):
+    return Ether(frame).summary() + " (%d bytes)" % len(frame)
+
+
+def first_diff(a, b):
+    for i in range(min(len(a), len(b))):
+        if a[i] != b[i]:
+            return i
+    return min(len(a), len(b))
+
+
+def compare(name, kout, gout, recs):
+    errs = []
+    kf, gf = {}, {}
+    for frame, gso_size, _ in kout:
+        kf.setdefault(flow_of(frame), []).append((frame, gso_size))
+    for frame in gout:
+        gf.setdefault(flow_of(frame), []).append(frame)
+    if sorted(kf) != sorted(gf):
+        errs.append("flows differ: kernel %s, grogso %s" % (sorted(kf), sorted(gf)))
+        return errs
+    for fl in kf:
+        k, g = kf[fl], gf[fl]
+        if len(k) != len(g):
+            errs.append("%s: kernel passed up %d frames, grogso wrote %d: kernel %s; grogso %s" % (
+                fl, len(k), len(g), [len(x[0]) for x in k], [len(x) for x in g]))
+            continue
+        # grogso's gso_size of every aggregate of the flow, in order
+        sizes = [r["gso_size"] for r in recs if r["segs"] > 1 and
+                 (r["proto"][:3], r["src"], r["dst"], r["sport"], r["dport"]) ==
+                 (fl[0].lower()[:3], fl[1], fl[2], fl[3], fl[4])]
+        ksizes = [gs for fr, gs in k if gs]
+        if sizes != ksizes:
+            errs.append("%s: gso_size kernel %s, grogso %s" % (fl, ksizes, sizes))
+        for i, ((kfr, _), gfr) in enumerate(zip(k, g)):
+            if kfr != gfr:
+                at = first_diff(kfr, gfr)
+                errs.append("%s frame %d differs at byte %d:\n  kernel %s\n    %s\n"
+                            "  grogso %s\n    %s" % (
+                                fl, i, at, describe(kfr), kfr[at:at + 16].hex(),
+                                describe(gfr), gfr[at:at + 16].hex()))
+    return errs
+
+
+def main():
+    args = sys.argv[1:]
+    extra = [a.split("=", 1)[1] for a in args if a.startswith("--grogso-arg=")]
+    args = [a for a in args if not a.startswith("--grogso-arg=")]
+    if len(args) < 2:
+        print(__doc__)
+        return 2
+    binary, work = args[0], args[1]
+    names = args[2:] or list(CASES)
+    for name in names:
+        if name not in CASES:
+            print("unknown case %s; the cases: %s" % (name, " ".join(CASES)))
+            return 2
+    fd, s = open_tap()
+    failed = 0
+    for name in names:
+        frames = [bytes(f) for f in CASES[name]()]
+        kout = kernel(fd, s, frames)
+        gout, recs = grogso(binary, extra, work, name, frames)
+        errs = compare(name, kout, gout, recs)
+        segs = [("%d" % -(-l4_payload(f) // gs) if gs else "1") for f, gs, _ in kout]
+        if errs:
+            failed += 1
+            print("FAIL %s (%d frames in; kernel passed up %d, segments %s)" % (
+                name, len(frames), len(kout), " ".join(segs)))
+            for e in errs:
+                print("  " + e)
+        else:
+            print("ok %s: %d frames in, %d out, segments %s" % (
+                name, len(frames), len(kout), " ".join(segs)))
+    print("%d of %d cases as the kernel" % (len(names) - failed, len(names)))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
