@@ -1,15 +1,22 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# grogso's GRO against the running kernel's, frame for frame
-# (tests/lab/gro_kernel.py says how).  In a namespace of its own, asserts:
+# grogso's GRO, and its GRO then GSO, against the running kernel's, frame
+# for frame (tests/lab/gro_kernel.py says how).  In a namespace of its
+# own, asserts:
 #  1. for every case (TCP and UDP over IPv4 and IPv6: trains, flag, header,
 #     ID, option, length and sequence changes, interleaved flows, size and
-#     segment limits, padding), grogso replay writes, flow by flow, the
-#     same frames as the kernel passes up after GRO, byte for byte, with
-#     the same gso_size;
-#  2. the comparison sees a difference: with --gro-max-segs=4 grogso cuts
-#     a train of 10 the kernel merges whole, and the case fails.
+#     segment limits, padding), flow by flow:
+#     a. grogso replay --gso=offload writes the same frames as the kernel
+#        passes up after GRO, byte for byte, with the same gso_size;
+#     b. grogso replay --gso=software --gso-ipid=linux writes the same
+#        frames as the kernel's GSO makes of its aggregates when it
+#        forwards them to a veth without segmentation offloads;
+#  2. the comparison of aggregates sees a difference: with
+#     --gro-max-segs=4 grogso cuts a train of 10 the kernel merges whole;
+#  3. so does the comparison of segments: with --gso-ipid=increment grogso
+#     gives a fixed-ID UDP aggregate its fixed ID back, where Linux
+#     numbers the datagrams up.
 # grogso follows the rules of Linux 6.18; on another kernel the test is
 # skipped, unless GROGSO_KGRO_ANY=1 (then it shows where the two differ).
 set -u
@@ -49,7 +56,7 @@ ip netns exec "$NS" "$PY" "$script" "$bin" "$WORK"
 rc=$?
 [ $rc = 77 ] && skip "the kernel has no TAP with NAPI"
 [ $rc = 0 ] || fail "1: grogso's GRO differs from the kernel's (above)"
-ok "1: every case as the kernel, byte for byte"
+ok "1: every case as the kernel, aggregates and segments, byte for byte"
 
 out=$(ip netns exec "$NS" "$PY" "$script" --grogso-arg=--gro-max-segs=4 \
 	"$bin" "$WORK" tcp4-train)
@@ -58,4 +65,12 @@ echo "$out" | sed 's/^/  | /'
 [ $rc = 1 ] && echo "$out" | grep -q '^FAIL tcp4-train' ||
 	fail "2: a grogso that cuts at 4 segments was not told apart (exit $rc)"
 ok "2: the comparison fails when grogso's GRO is made to differ"
+
+out=$(ip netns exec "$NS" "$PY" "$script" --grogso-arg=--gso-ipid=increment \
+	"$bin" "$WORK" udp4-id-fixed)
+rc=$?
+echo "$out" | grep -E '^(FAIL|ok)' | sed 's/^/  | /'
+[ $rc = 1 ] && echo "$out" | grep -q '^  GSO: .* frame 1 differs at byte 19' ||
+	fail "3: a grogso that keeps fixed UDP IDs was not told apart from Linux (exit $rc)"
+ok "3: the comparison fails when grogso's GSO is made to differ"
 exit 0

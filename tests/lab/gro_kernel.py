@@ -1,31 +1,36 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Compare grogso's GRO with the running kernel's, frame for frame.
+"""Compare grogso's GRO, and its GRO then GSO, with the running kernel's.
 
     gro_kernel.py [--grogso-arg=ARG]... GROGSO WORKDIR [CASE...]
 
 Run as root inside a network namespace of its own (tests/lab/gro-kernel.sh
-makes one).  Every case is a short train of frames.  The kernel's GRO
-gets it through a TAP device opened with IFF_NAPI: a write is received
-by the TAP's NAPI instance, which runs napi_gro_receive.  gro_flush_timeout
-on the TAP makes the end of each poll complete only the aggregates of an
-earlier jiffy, and the timer completes the rest, so a train written
-within one jiffy is aggregated as one NAPI poll would aggregate it.  The
-frames the kernel passes up are read from an AF_PACKET socket on the TAP
-with PACKET_VNET_HDR, which gives gso_size and the checksum state too.
+makes one).  Every case is a short train of frames.
+
+The kernel gets it through a TAP device opened with IFF_NAPI: a write is
+received by the TAP's NAPI instance, which runs napi_gro_receive.
+gro_flush_timeout on the TAP makes the end of each poll complete only the
+aggregates of an earlier jiffy, and the timer completes the rest, so a
+train written within one jiffy is aggregated as one NAPI poll would
+aggregate it.  The TAP is in a bridge with a veth that has no TSO and no
+UDP segmentation offload, so the bridge's transmit there segments every
+aggregate in software (Linux's GSO).  Two AF_PACKET sockets with
+PACKET_VNET_HDR read what GRO passed up on the TAP (with gso_size and the
+checksum state) and what reached the veth's peer.
 
 grogso gets the same train as a capture in which every frame has the same
-time, so `grogso replay --batch=4096 --gso=offload` treats it as one
-batch and writes every aggregate whole.  --grogso-arg adds an option to
-that command line (the test uses it to check that a difference is seen).
+time, so `grogso replay --batch=4096` treats it as one batch; twice: with
+--gso=offload it writes every aggregate whole, with --gso=software
+--gso-ipid=linux it segments them again.  --grogso-arg adds an option to
+both command lines (the test uses it to check that a difference is seen).
 
 Then, flow by flow (the kernel completes what is held at the end in the
 order of its hash buckets, so only the order within a flow is defined),
-the two lists of frames must be equal byte for byte, and so must the
-gso_size of every aggregate.  The kernel leaves the TCP or UDP checksum
-of an aggregate partial (the pseudo-header sum, with NEEDS_CSUM), where
-replay writes it complete, as a peer would receive it; the harness
-completes the kernel's before comparing.
+the lists of frames must be equal byte for byte: the aggregates, with the
+same gso_size, and the segments.  The kernel leaves the TCP or UDP
+checksum partial (the pseudo-header sum, with NEEDS_CSUM) where replay
+writes it complete, as a peer would receive it; the harness completes the
+kernel's before comparing.
 
 A train whose writes straddle a tick of CLOCK_MONOTONIC_COARSE (which
 moves with jiffies) is written again; a case counts once two trains
@@ -57,7 +62,8 @@ CLOCK_MONOTONIC_COARSE = 6
 VNET_F_NEEDS_CSUM = 1
 GSO_NAMES = {0: "none", 1: "tcpv4", 3: "udp", 4: "tcpv6", 5: "udp_l4"}
 
-TAP = "kgro0"
+TAP, BRIDGE = "kgro0", "kgrobr"
+VETH, PEER = "kgso0", "kgso1"
 FLUSH_TIMEOUT_NS = 20_000_000           # gro_flush_timeout: 20 ms
 SMAC, DMAC = "02:00:00:00:00:05", "02:00:00:00:00:04"
 SRC4, DST4 = "198.19.1.2", "198.18.1.2"
@@ -204,7 +210,7 @@ CASES = {
     "tcp6-hlim": lambda: tcp6(6, each=at(3, lambda ip, t, d: setf(ip, "hlim", 63))),
     "tcp6-flowlabel": lambda: tcp6(6, each=at(3, lambda ip, t, d: setf(ip, "fl", 0x54321))),
     "tcp6-tclass": lambda: tcp6(6, each=at(3, lambda ip, t, d: setf(ip, "tc", 0x10))),
-    "tcp6-dstopts": lambda: tcp6(8, dstopt=True),
+    "tcp6-dstopts": lambda: tcp6(8, mss=1420, dstopt=True),
     "udp4-train": lambda: udp4(8),
     "udp4-short-last": lambda: udp4(6, each=only(5, lambda ip, t, d: setf(d, "len", 300))),
     "udp4-long-after-short": lambda: udp4(
@@ -227,7 +233,16 @@ def sh(cmd):
     subprocess.run(cmd, shell=True, check=True)
 
 
-def open_tap():
+def capture(dev):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    s.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
+    s.bind((dev, 0))
+    return s
+
+
+def open_lab():
+    """the TAP with NAPI, bridged to a veth without segmentation offloads;
+    returns the TAP's fd and captures on the TAP and on the veth's peer"""
     fd = os.open("/dev/net/tun", os.O_RDWR)
     try:
         fcntl.ioctl(fd, TUNSETIFF,
@@ -235,15 +250,22 @@ def open_tap():
     except OSError as e:
         print("SKIP: TUNSETIFF with IFF_NAPI: %s" % e)
         sys.exit(77)
-    sh("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1" % TAP)
-    sh("ip link set %s up" % TAP)
+    sh("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1")
     with open("/sys/class/net/%s/gro_flush_timeout" % TAP, "w") as f:
         f.write(str(FLUSH_TIMEOUT_NS))
     sh("ethtool -K %s gro on rx-gro-list off rx-udp-gro-forwarding on >/dev/null" % TAP)
-    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-    s.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
-    s.bind((TAP, 0))
-    return fd, s
+    # left from an earlier run in this namespace (the TAP goes with its fd)
+    subprocess.run("ip link del %s; ip link del %s" % (BRIDGE, VETH), shell=True,
+                   stderr=subprocess.DEVNULL)
+    sh("ip link add %s type bridge && ip link add %s type veth peer name %s" %
+       (BRIDGE, VETH, PEER))
+    sh("ethtool -K %s tso off tx-udp-segmentation off >/dev/null" % VETH)
+    sh("ethtool -K %s gro off >/dev/null" % PEER)
+    for dev in (TAP, VETH):
+        sh("ip link set %s master %s" % (dev, BRIDGE))
+    for dev in (TAP, VETH, PEER, BRIDGE):
+        sh("ip link set %s up" % dev)
+    return fd, capture(TAP), capture(PEER)
 
 
 def drain(s, wait):
@@ -278,9 +300,25 @@ def complete_csum(frame, start, off):
     return bytes(b)
 
 
-def kernel_once(fd, s, frames):
-    """write one train within a tick; None if a tick came in between"""
-    drain(s, 0)
+def received(s, wait):
+    """(frame, gso_size) of what a capture got, checksums completed"""
+    out = []
+    for d in drain(s, wait):
+        flags, gso_type, _, gso_size, cstart, coff = struct.unpack("<BBHHHH", d[:10])
+        frame = d[10:]
+        if flags & VNET_F_NEEDS_CSUM:
+            frame = complete_csum(frame, cstart, coff)
+        if flow_of(frame) != ("other",):    # e.g. the bridge's own frames
+            out.append((frame, gso_size if gso_type else 0))
+    return out
+
+
+def kernel_once(lab, frames):
+    """write one train within a tick: what GRO passed up on the TAP and
+    what left the veth (GRO, then GSO); None if a tick came in between"""
+    fd, gro_s, gso_s = lab
+    drain(gro_s, 0)
+    drain(gso_s, 0)
     t = time.clock_gettime_ns(CLOCK_MONOTONIC_COARSE)
     while time.clock_gettime_ns(CLOCK_MONOTONIC_COARSE) == t:
         pass
@@ -289,20 +327,14 @@ def kernel_once(fd, s, frames):
         os.write(fd, f)
     t1 = time.clock_gettime_ns(CLOCK_MONOTONIC_COARSE)
     time.sleep(FLUSH_TIMEOUT_NS * 2e-9)
-    out = []
-    for d in drain(s, 0.05):
-        flags, gso_type, _, gso_size, cstart, coff = struct.unpack("<BBHHHH", d[:10])
-        frame = d[10:]
-        if flags & VNET_F_NEEDS_CSUM:
-            frame = complete_csum(frame, cstart, coff)
-        out.append((frame, gso_size if gso_type else 0, gso_type))
+    out = (received(gro_s, 0.05), received(gso_s, 0.05))
     return out if t0 == t1 else None
 
 
-def kernel(fd, s, frames):
+def kernel(lab, frames):
     last = None
     for _ in range(12):
-        out = kernel_once(fd, s, frames)
+        out = kernel_once(lab, frames)
         if out is None:
             continue
         if out == last:
@@ -314,10 +346,14 @@ def kernel(fd, s, frames):
 # ---- grogso's side --------------------------------------------------------
 
 
-def grogso(binary, extra, work, name, frames):
-    inp = os.path.join(work, name + ".in.pcap")
-    outp = os.path.join(work, name + ".out.pcap")
-    logp = os.path.join(work, name + ".log")
+# what replay is asked for, beside the GRO options: aggregates whole, or
+# segmented again with the IDs Linux's GSO gives them
+MODES = {"gro": ["--gso=offload"], "gso": ["--gso=software", "--gso-ipid=linux"]}
+
+
+def grogso(binary, extra, work, name, frames, mode):
+    base = os.path.join(work, "%s.%s" % (name, mode))
+    inp, outp, logp = base + ".in.pcap", base + ".out.pcap", base + ".log"
     for f in (outp, logp):          # the log is appended to
         if os.path.exists(f):
             os.unlink(f)
@@ -325,9 +361,8 @@ def grogso(binary, extra, work, name, frames):
     for p in pk:
         p.time = 1000.0
     wrpcap(inp, pk)
-    r = subprocess.run([binary, "replay", "--batch=4096", "--gso=offload",
-                        "--log-aggregates=" + logp, "--log-format=json"] + extra +
-                       [inp, outp],
+    r = subprocess.run([binary, "replay", "--batch=4096", "--log-aggregates=" + logp,
+                        "--log-format=json"] + MODES[mode] + extra + [inp, outp],
                        capture_output=True, text=True)
     if r.returncode:
         raise RuntimeError("grogso replay: exit %d: %s" % (r.returncode, r.stderr))
@@ -365,10 +400,13 @@ def first_diff(a, b):
     return min(len(a), len(b))
 
 
-def compare(name, kout, gout, recs):
+def compare(kout, gout, recs, whole):
+    """kout: (frame, gso_size) the kernel gave; gout: grogso's frames;
+    recs: grogso's aggregate log; whole: the aggregates were written
+    whole, so their gso_size is compared too"""
     errs = []
     kf, gf = {}, {}
-    for frame, gso_size, _ in kout:
+    for frame, gso_size in kout:
         kf.setdefault(flow_of(frame), []).append((frame, gso_size))
     for frame in gout:
         gf.setdefault(flow_of(frame), []).append(frame)
@@ -378,7 +416,7 @@ def compare(name, kout, gout, recs):
     for fl in kf:
         k, g = kf[fl], gf[fl]
         if len(k) != len(g):
-            errs.append("%s: kernel passed up %d frames, grogso wrote %d: kernel %s; grogso %s" % (
+            errs.append("%s: the kernel gave %d frames, grogso %d: kernel %s; grogso %s" % (
                 fl, len(k), len(g), [len(x[0]) for x in k], [len(x) for x in g]))
             continue
         # grogso's gso_size of every aggregate of the flow, in order
@@ -386,7 +424,7 @@ def compare(name, kout, gout, recs):
                  (r["proto"][:3], r["src"], r["dst"], r["sport"], r["dport"]) ==
                  (fl[0].lower()[:3], fl[1], fl[2], fl[3], fl[4])]
         ksizes = [gs for fr, gs in k if gs]
-        if sizes != ksizes:
+        if whole and sizes != ksizes:
             errs.append("%s: gso_size kernel %s, grogso %s" % (fl, ksizes, sizes))
         for i, ((kfr, _), gfr) in enumerate(zip(k, g)):
             if kfr != gfr:
@@ -411,23 +449,25 @@ def main():
         if name not in CASES:
             print("unknown case %s; the cases: %s" % (name, " ".join(CASES)))
             return 2
-    fd, s = open_tap()
+    lab = open_lab()
     failed = 0
     for name in names:
         frames = [bytes(f) for f in CASES[name]()]
-        kout = kernel(fd, s, frames)
-        gout, recs = grogso(binary, extra, work, name, frames)
-        errs = compare(name, kout, gout, recs)
-        segs = [("%d" % -(-l4_payload(f) // gs) if gs else "1") for f, gs, _ in kout]
+        kgro, kgso = kernel(lab, frames)
+        errs = []
+        for mode, kout in (("gro", kgro), ("gso", kgso)):
+            gout, recs = grogso(binary, extra, work, name, frames, mode)
+            errs += ["%s: %s" % (mode.upper(), e) for e in compare(kout, gout, recs, mode == "gro")]
+        segs = " ".join("%d" % -(-l4_payload(f) // gs) if gs else "1" for f, gs in kgro)
+        what = "%d frames in; GRO: %d out, segments %s; GRO+GSO: %d out" % (
+            len(frames), len(kgro), segs, len(kgso))
         if errs:
             failed += 1
-            print("FAIL %s (%d frames in; kernel passed up %d, segments %s)" % (
-                name, len(frames), len(kout), " ".join(segs)))
+            print("FAIL %s (%s)" % (name, what))
             for e in errs:
                 print("  " + e)
         else:
-            print("ok %s: %d frames in, %d out, segments %s" % (
-                name, len(frames), len(kout), " ".join(segs)))
+            print("ok %s: %s" % (name, what))
     print("%d of %d cases as the kernel" % (len(names) - failed, len(names)))
     return 1 if failed else 0
 
