@@ -258,7 +258,7 @@ def steal(config, io, proto):
          and float(r["busy_s"]) + float(r["steal_s"]) > 0]
     return 100 * statistics.median(v) if v else float("nan")
 kb = {p: busy_gb("kernel-gro", "kernel", p) for p in ("tcp", "udp")}
-print("%-13s %-6s | %-27s | %-27s" % ("", "", "TCP", "UDP"))
+print("%-13s %-6s | %-27s | %s" % ("", "", "TCP", "UDP"))
 print("%-13s %-6s | %9s %8s %8s | %9s %8s %8s" % (
     "config", "ports", "busy s/GB", "x kgro", "steal %",
     "busy s/GB", "x kgro", "steal %"))

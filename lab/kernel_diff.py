@@ -2,10 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Compare grogso's GRO, and its GRO then GSO, with the running kernel's.
 
-    gro_kernel.py [--grogso-arg=ARG]... GROGSO WORKDIR [CASE...]
+    kernel_diff.py [--grogso-arg=ARG]... GROGSO WORKDIR [CASE...]
+    kernel_diff.py [--grogso-arg=ARG]... --pcap=FILE [--batch=N]
+                   [--batch-gap-us=N] GROGSO WORKDIR
 
-Run as root inside a network namespace of its own (tests/lab/gro-kernel.sh
-makes one).  Every case is a short train of frames.
+Run as root inside a network namespace of its own: lab/kernel-diff.sh
+makes one and runs this in it.  Every case is a short train of
+frames, one batch.  With --pcap the frames of FILE are cut into batches
+as grogso replay cuts them (at N frames, 64 by default, or at a gap of
+more than N microseconds, 100 by default), and the comparison is printed
+flow by flow; this takes about 50 ms per batch.
 
 The kernel gets it through a TAP device opened with IFF_NAPI: a write is
 received by the TAP's NAPI instance, which runs napi_gro_receive.
@@ -18,8 +24,9 @@ aggregate in software (Linux's GSO).  Two AF_PACKET sockets with
 PACKET_VNET_HDR read what GRO passed up on the TAP (with gso_size and the
 checksum state) and what reached the veth's peer.
 
-grogso gets the same train as a capture in which every frame has the same
-time, so `grogso replay --batch=4096` treats it as one batch; twice: with
+grogso gets the same train as a capture in which every frame of a batch
+has the same time and batches are a second apart, so `grogso replay
+--batch=4096` cuts the same batches; twice: with
 --gso=offload it writes every aggregate whole, with --gso=software
 --gso-ipid=linux it segments them again.  --grogso-arg adds an option to
 both command lines (the test uses it to check that a difference is seen).
@@ -389,6 +396,64 @@ def kernel(lab, frames):
     raise RuntimeError("the kernel did not give the same frames twice")
 
 
+def kernel_batches(lab, batches):
+    """every batch written within one tick (again if a tick came in
+    between), each completed by the flush timer before the next"""
+    gro, gso = [], []
+    for k, batch in enumerate(batches):
+        for _ in range(12):
+            out = kernel_once(lab, batch)
+            if out is not None:
+                break
+        else:
+            raise RuntimeError("batch %d of %d frames: a tick came in between "
+                               "every time" % (k, len(batch)))
+        gro += out[0]
+        gso += out[1]
+    return gro, gso
+
+
+def cut(pkts, batch, gap_us):
+    """replay's batches: at `batch` frames or a gap over gap_us"""
+    out, last = [], None
+    for p in pkts:
+        t = float(p.time)
+        if not out or len(out[-1]) >= batch or t - last > gap_us * 1e-6:
+            out.append([])
+        out[-1].append(bytes(p))
+        last = t
+    return out
+
+
+def pcap_main(binary, extra, work, path, batch, gap_us):
+    batches = cut(rdpcap(path), batch, gap_us)
+    nframes = sum(len(b) for b in batches)
+    print("%s: %d frames in %d batches" % (path, nframes, len(batches)))
+    kgro, kgso = kernel_batches(open_lab(), batches)
+    bad = 0
+    for mode, kout in (("gro", kgro), ("gso", kgso)):
+        gout, recs = grogso(binary, extra, work, "pcap", batches, mode)
+        errs = compare(kout, gout, recs, mode == "gro")
+        gout = [f for f in gout if flow_of(f) != ("other",)]
+        what = ("aggregates (GRO; --gso=offload)" if mode == "gro" else
+                "segments (GRO then GSO; --gso=software --gso-ipid=linux)")
+        print("%s: the kernel %d TCP and UDP frames, grogso %d: %s" % (
+            what, len(kout), len(gout), "the same, byte for byte" if not errs
+            else "%d differences" % len(errs)))
+        for e in errs:
+            print("  " + e)
+        bad += len(errs)
+    flows = {}
+    for f, gs in kgro:
+        flows.setdefault(flow_of(f), []).append(-(-l4_payload(f) // gs) if gs else 1)
+    for fl, segs in flows.items():
+        if fl != ("other",):
+            print("  %s: the kernel's segments per aggregate: %s" % (
+                " ".join(map(str, fl)), " ".join(map(str, segs[:40])) +
+                (" ..." if len(segs) > 40 else "")))
+    return 1 if bad else 0
+
+
 # ---- grogso's side --------------------------------------------------------
 
 
@@ -397,22 +462,25 @@ def kernel(lab, frames):
 MODES = {"gro": ["--gso=offload"], "gso": ["--gso=software", "--gso-ipid=linux"]}
 
 
-def grogso(binary, extra, work, name, frames, mode):
+def grogso(binary, extra, work, name, batches, mode):
     base = os.path.join(work, "%s.%s" % (name, mode))
     inp, outp, logp = base + ".in.pcap", base + ".out.pcap", base + ".log"
     for f in (outp, logp):          # the log is appended to
         if os.path.exists(f):
             os.unlink(f)
-    pk = [Ether(f) for f in frames]
-    for p in pk:
-        p.time = 1000.0
+    pk = []
+    for k, batch in enumerate(batches):
+        for f in batch:
+            p = Ether(f)
+            p.time = 1000.0 + k
+            pk.append(p)
     wrpcap(inp, pk)
     r = subprocess.run([binary, "replay", "--batch=4096", "--log-aggregates=" + logp,
                         "--log-format=json"] + MODES[mode] + extra + [inp, outp],
                        capture_output=True, text=True)
     if r.returncode:
         raise RuntimeError("grogso replay: exit %d: %s" % (r.returncode, r.stderr))
-    out = [bytes(p) for p in rdpcap(outp)]
+    out = [bytes(p) for p in rdpcap(outp)] if os.path.getsize(outp) > 24 else []
     recs = [json.loads(l) for l in open(logp) if l.strip()]
     return out, [x for x in recs if x.get("ev") == "gro"]
 
@@ -455,7 +523,8 @@ def compare(kout, gout, recs, whole):
     for frame, gso_size in kout:
         kf.setdefault(flow_of(frame), []).append((frame, gso_size))
     for frame in gout:
-        gf.setdefault(flow_of(frame), []).append(frame)
+        if flow_of(frame) != ("other",):
+            gf.setdefault(flow_of(frame), []).append(frame)
     if sorted(kf) != sorted(gf):
         errs.append("flows differ: kernel %s, grogso %s" % (sorted(kf), sorted(gf)))
         return errs
@@ -484,12 +553,24 @@ def compare(kout, gout, recs, whole):
 
 def main():
     args = sys.argv[1:]
-    extra = [a.split("=", 1)[1] for a in args if a.startswith("--grogso-arg=")]
-    args = [a for a in args if not a.startswith("--grogso-arg=")]
-    if len(args) < 2:
+    opt = {"--pcap": None, "--batch": "64", "--batch-gap-us": "100"}
+    extra, rest = [], []
+    for a in args:
+        k, _, v = a.partition("=")
+        if k == "--grogso-arg":
+            extra.append(v)
+        elif k in opt:
+            opt[k] = v
+        else:
+            rest.append(a)
+    args = rest
+    if len(args) < 2 or (opt["--pcap"] and len(args) > 2):
         print(__doc__)
         return 2
     binary, work = args[0], args[1]
+    if opt["--pcap"]:
+        return pcap_main(binary, extra, work, opt["--pcap"], int(opt["--batch"]),
+                         int(opt["--batch-gap-us"]))
     names = args[2:] or list(CASES) + list(CAVEATS)
     for name in names:
         if name not in CASES and name not in CAVEATS:
@@ -504,11 +585,11 @@ def main():
         kgro, kgso = kernel(lab, frames)
         errs = []
         if check:
-            gout, _ = grogso(binary, extra, work, name, frames, "gro")
+            gout, _ = grogso(binary, extra, work, name, [frames], "gro")
             errs += ["documented difference: %s" % e for e in check(kgro, gout)]
         else:
             for mode, kout in (("gro", kgro), ("gso", kgso)):
-                gout, recs = grogso(binary, extra, work, name, frames, mode)
+                gout, recs = grogso(binary, extra, work, name, [frames], mode)
                 errs += ["%s: %s" % (mode.upper(), e)
                          for e in compare(kout, gout, recs, mode == "gro")]
         segs = " ".join("%d" % -(-l4_payload(f) // gs) if gs else "1" for f, gs in kgro)

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# lab/kernel-diff.sh: put frames through the running kernel's GRO (and its
+# GSO after it) and through grogso replay, and compare what comes out,
+# flow by flow, byte for byte.  lab/kernel_diff.py does the work, in a
+# network namespace this script makes and removes again.
+#
+#   lab/kernel-diff.sh [CASE...]        the built-in cases (all by default)
+#   lab/kernel-diff.sh --pcap FILE [--batch N] [--batch-gap-us N]
+#                                       the frames of a capture, cut into
+#                                       batches as grogso replay cuts them
+#   --grogso-arg ARG (repeatable) adds ARG to grogso replay's options.
+#
+# Run as root.  Needs python3 with scapy and ethtool.  Exit 0 when
+# everything is as the kernel does it (or, for the cases of the man page's
+# CAVEATS, different exactly as documented), 1 otherwise, 77 when it
+# cannot run here (no python3 with scapy, no TAP with NAPI).
+set -euo pipefail
+
+. "$(dirname "$0")/lib.sh"
+
+usage() {
+	sed -n '4,18p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+py_args=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--pcap) py_args+=("--pcap=$(realpath "${2:?}")"); shift ;;
+	--batch) py_args+=("--batch=${2:?}"); shift ;;
+	--batch-gap-us) py_args+=("--batch-gap-us=${2:?}"); shift ;;
+	--grogso-arg) py_args+=("--grogso-arg=${2:?}"); shift ;;
+	-h | --help) usage; exit 0 ;;
+	-*) usage >&2; exit 2 ;;
+	*) break ;;
+	esac
+	shift
+done
+
+lab_need_root
+lab_install python3 python3-scapy ethtool iproute2
+grogso=$(lab_grogso) || exit 1
+PY=
+for py in python3 /usr/bin/python3; do
+	if command -v "$py" >/dev/null 2>&1 && "$py" -c 'import scapy.all' >/dev/null 2>&1; then
+		PY=$(command -v "$py")
+		break
+	fi
+done
+if [ -z "$PY" ]; then
+	warn "python3 with scapy not found (Debian: python3-scapy)"
+	exit 77
+fi
+
+ns=kdiff$$
+work=$(mktemp -d "${TMPDIR:-/tmp}/grogso-kdiff.XXXXXX")
+trap 'ip netns del "$ns" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+ip netns add "$ns"
+ip netns exec "$ns" "$PY" "$LAB_DIR/kernel_diff.py" "${py_args[@]}" \
+	"$(realpath "$grogso")" "$work" "$@"
