@@ -60,7 +60,8 @@ import time
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 # after quieting scapy's warnings about the namespace's lone loopback
 from scapy.all import (IP, TCP, UDP, Ether, IPOption_NOP, IPv6,  # noqa: E402
-                       IPv6ExtHdrDestOpt, Raw, rdpcap, wrpcap)
+                       IPv6ExtHdrDestOpt, PcapReader, Raw, Scapy_Exception,
+                       rdpcap, wrpcap)
 
 TUNSETIFF = 0x400454CA
 IFF_TAP, IFF_NO_PI, IFF_NAPI = 0x0002, 0x1000, 0x0010
@@ -69,7 +70,7 @@ ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
 CLOCK_MONOTONIC_COARSE = 6
 VNET_F_NEEDS_CSUM = 1
-GSO_NAMES = {0: "none", 1: "tcpv4", 3: "udp", 4: "tcpv6", 5: "udp_l4"}
+DLT_EN10MB = 1
 
 TAP, BRIDGE = "kgro0", "kgrobr"
 VETH, PEER = "kgso0", "kgso1"
@@ -426,7 +427,18 @@ def cut(pkts, batch, gap_us):
 
 
 def pcap_main(binary, extra, work, path, batch, gap_us):
-    batches = cut(rdpcap(path), batch, gap_us)
+    try:
+        with PcapReader(path) as r:
+            linktype = r.linktype
+        pkts = rdpcap(path)
+    except (OSError, Scapy_Exception) as e:
+        print("%s: %s" % (path, e))
+        return 2
+    if linktype != DLT_EN10MB:
+        print("%s: link type %d; only Ethernet captures (1) can be written to a TAP"
+              % (path, linktype))
+        return 2
+    batches = cut(pkts, batch, gap_us)
     nframes = sum(len(b) for b in batches)
     print("%s: %d frames in %d batches" % (path, nframes, len(batches)))
     kgro, kgso = kernel_batches(open_lab(), batches)
