@@ -210,6 +210,7 @@ CASES = {
     "tcp4-df-change": lambda: tcp4(6, each=at(3, lambda ip, t, d: setf(ip, "flags", 0))),
     "tcp4-id-wrap": lambda: tcp4(6, ipid=0xFFFD),
     "tcp4-two-flows": lambda: interleave(tcp4(8), tcp4(8, sport=40001, ipid=900)),
+    "tcp4-syn": lambda: tcp4(6, each=only(3, lambda ip, t, d: setf(t, "flags", "SA"))),
     "tcp4-rst": lambda: tcp4(5, each=only(2, lambda ip, t, d: setf(t, "flags", "RA"))),
     "tcp4-reorder": lambda: [f for i, f in sorted(
         enumerate(tcp4(6)), key=lambda x: (x[0] != 3, x[0]))],
@@ -238,21 +239,24 @@ CASES = {
 
 # Where grogso differs from Linux on purpose (CAVEATS in the man page):
 # each case comes with a check that the difference is the one documented.
-def overtaken(kgro, gout):
-    """a frame GRO does not merge (here: IP options) in the middle of a
-    train: Linux passes it up at once, ahead of the segments it holds;
-    grogso sends the held aggregate first.  Otherwise the same frames."""
-    k = [f for f, _ in kgro]
-    if sorted(k) != sorted(gout):
-        return ["not the same frames in another order"]
-    j = next((i for i, f in enumerate(gout) if Ether(f)[IP].ihl > 5), None)
-    if j is None or j == 0:
-        return ["grogso did not send the options frame after an aggregate"]
-    want = gout[:j - 1] + [gout[j], gout[j - 1]] + gout[j + 1:]
-    if k != want:
-        return ["the kernel's order %s is not grogso's %s with the options frame "
-                "first" % ([len(f) for f in k], [len(f) for f in gout])]
-    return []
+def overtaken(refused, what):
+    """a frame GRO does not merge (`what`, found by refused(packet)) in the
+    middle of a train: Linux passes it up at once, ahead of the segments
+    it holds; grogso sends the held aggregate first.  Otherwise the same
+    frames."""
+    def check(kgro, gout):
+        k = [f for f, _ in kgro]
+        if sorted(k) != sorted(gout):
+            return ["not the same frames in another order"]
+        j = next((i for i, f in enumerate(gout) if refused(Ether(f))), None)
+        if j is None or j == 0:
+            return ["grogso did not send the frame with %s after an aggregate" % what]
+        want = gout[:j - 1] + [gout[j], gout[j - 1]] + gout[j + 1:]
+        if k != want:
+            return ["the kernel's order %s is not grogso's %s with the frame with %s "
+                    "first" % ([len(f) for f in k], [len(f) for f in gout], what)]
+        return []
+    return check
 
 
 def capped(kgro, gout):
@@ -273,9 +277,33 @@ def ip_options_at(k):
     return each
 
 
+BAD_CSUM = 0x1234                       # not the segment's checksum
+
+
+def bad_tcp_csum_at(k):
+    def each(i, ip, tcp, d):
+        if i == k:
+            tcp["chksum"] = BAD_CSUM
+    return each
+
+
+def fragment_at(k):
+    def each(i, ip, tcp, d):
+        if i == k:
+            ip["flags"] = "MF"
+    return each
+
+
 CAVEATS = {
-    "tcp4-ip-options-overtake": (lambda: tcp4(6, mss=1440, each=ip_options_at(3)),
-                                 overtaken),
+    "tcp4-ip-options-overtake": (
+        lambda: tcp4(6, mss=1440, each=ip_options_at(3)),
+        overtaken(lambda p: p[IP].ihl > 5, "IP options")),
+    "tcp4-fragment-overtake": (
+        lambda: tcp4(6, mss=1440, each=fragment_at(3)),
+        overtaken(lambda p: p[IP].flags.MF, "MF set")),
+    "tcp4-bad-csum-overtake": (
+        lambda: tcp4(6, each=bad_tcp_csum_at(3)),
+        overtaken(lambda p: p[TCP].chksum == BAD_CSUM, "a bad TCP checksum")),
     "tcp4-gro-max-segs": (lambda: tcp4(80, mss=100), capped),
 }
 

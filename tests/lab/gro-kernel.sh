@@ -13,9 +13,10 @@
 #        frames as the kernel's GSO makes of its aggregates when it
 #        forwards them to a veth without segmentation offloads;
 #     c. where grogso differs from Linux on purpose (the man page's
-#        CAVEATS: a frame GRO does not merge overtakes the held segments
-#        of its flow in Linux, not in grogso; Linux does not cap TCP
-#        aggregates at 64 segments), it differs exactly so;
+#        CAVEATS: a frame Linux turns away before looking for its flow,
+#        with IP options, MF set or a bad TCP checksum, overtakes the
+#        segments Linux holds, not those grogso holds; Linux does not cap
+#        TCP aggregates at 64 segments), it differs exactly so;
 #  2. the comparison of aggregates sees a difference: with
 #     --gro-max-segs=4 grogso cuts a train of 10 the kernel merges whole;
 #  3. so does the comparison of segments: with --gso-ipid=increment grogso
