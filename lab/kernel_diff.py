@@ -37,7 +37,10 @@ the lists of frames must be equal byte for byte: the aggregates, with the
 same gso_size, and the segments.  The kernel leaves the TCP or UDP
 checksum partial (the pseudo-header sum, with NEEDS_CSUM) where replay
 writes it complete, as a peer would receive it; the harness completes the
-kernel's before comparing.  The CAVEATS cases are where grogso differs
+kernel's before comparing.  It also puts back the VLAN tags the kernel
+moved out of the frames (they come as PACKET_AUXDATA); the trains of
+tagged frames are skipped on a kernel that does not aggregate them
+(built without 802.1Q support).  The CAVEATS cases are where grogso differs
 from Linux on purpose; each has its own check that the aggregates differ
 exactly as the man page says.
 
