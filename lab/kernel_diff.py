@@ -342,9 +342,30 @@ def capture(dev):
     return s
 
 
+def in_named_netns():
+    """whether this process runs in a namespace made with `ip netns add`"""
+    me = os.stat("/proc/self/ns/net").st_ino
+    try:
+        names = os.listdir("/run/netns")
+    except OSError:
+        return False
+    for n in names:
+        try:
+            if os.stat(os.path.join("/run/netns", n)).st_ino == me:
+                return True
+        except OSError:
+            pass
+    return False
+
+
 def open_lab():
     """the TAP with NAPI, bridged to a veth without segmentation offloads;
     returns the TAP's fd and captures on the TAP and on the veth's peer"""
+    if not in_named_netns():
+        print("kernel_diff.py sets up devices and sysctls of its own: run it in a "
+              "network namespace of its own, made with ip netns (lab/kernel-diff.sh "
+              "does that)")
+        sys.exit(2)
     fd = os.open("/dev/net/tun", os.O_RDWR)
     try:
         fcntl.ioctl(fd, TUNSETIFF,
@@ -373,7 +394,7 @@ def open_lab():
 def drain(s, wait):
     """(data, tag) of every frame received until `wait` s pass without
     one; tag is the 4 bytes of the VLAN tag the kernel moved out of the
-    frame into the auxiliary data, or b"""""
+    frame into the auxiliary data, or empty"""
     got = []
     while True:
         r, _, _ = select.select([s], [], [], wait)
