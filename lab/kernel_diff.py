@@ -504,7 +504,7 @@ def cut(pkts, batch, gap_us):
         t = float(p.time)
         if not out or len(out[-1]) >= batch or t - last > gap_us * 1e-6:
             out.append([])
-        out[-1].append(bytes(p))
+        out[-1].append(bytes(p.original or p))     # the bytes as captured
         last = t
     return out
 
