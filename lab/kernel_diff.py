@@ -37,7 +37,10 @@ the lists of frames must be equal byte for byte: the aggregates, with the
 same gso_size, and the segments.  The kernel leaves the TCP or UDP
 checksum partial (the pseudo-header sum, with NEEDS_CSUM) where replay
 writes it complete, as a peer would receive it; the harness completes the
-kernel's before comparing.  It also puts back the VLAN tags the kernel
+kernel's before comparing (and the partial checksums of frames replay
+passes on untouched).  Frames whose checksum is partial when they go in
+(captured behind a sender with checksum offload) are written to the TAP
+with NEEDS_CSUM, which is how replay takes them (--checksum=lenient).  It also puts back the VLAN tags the kernel
 moved out of the frames (they come as PACKET_AUXDATA); the trains of
 tagged frames are skipped on a kernel that does not aggregate them
 (built without 802.1Q support).  The CAVEATS cases are where grogso differs
@@ -67,7 +70,7 @@ from scapy.all import (IP, TCP, UDP, Ether, IPOption_NOP, IPv6,  # noqa: E402
                        rdpcap)
 
 TUNSETIFF = 0x400454CA
-IFF_TAP, IFF_NO_PI, IFF_NAPI = 0x0002, 0x1000, 0x0010
+IFF_TAP, IFF_NO_PI, IFF_NAPI, IFF_VNET_HDR = 0x0002, 0x1000, 0x0010, 0x4000
 SOL_PACKET, PACKET_AUXDATA, PACKET_VNET_HDR = 263, 8, 15
 TP_STATUS_VLAN_VALID, TP_STATUS_VLAN_TPID_VALID = 0x10, 0x40
 ETH_P_ALL = 0x0003
@@ -181,6 +184,19 @@ def tagged(frames, vid, tpid=0x8100):
             for f in frames]
 
 
+def partial(frames):
+    """the frames with the TCP or UDP checksum left partial (the
+    pseudo-header sum), as a sender with checksum offload hands them on"""
+    out = []
+    for f in frames:
+        b = bytearray(bytes(f))
+        proto, src, dst, l4, end, _ = headers(bytes(b))
+        pseudo = ones_sum(src + dst + struct.pack("!HH", proto, end - l4))
+        struct.pack_into("!H", b, l4 + (16 if proto == 6 else 6), pseudo)
+        out.append(Ether(bytes(b)))
+    return out
+
+
 def interleave(*flows):
     out = []
     for i in range(max(len(f) for f in flows)):
@@ -221,6 +237,7 @@ CASES = {
     "tcp4-df-change": lambda: tcp4(6, each=at(3, lambda ip, t, d: setf(ip, "flags", 0))),
     "tcp4-id-wrap": lambda: tcp4(6, ipid=0xFFFD),
     "tcp4-two-flows": lambda: interleave(tcp4(8), tcp4(8, sport=40001, ipid=900)),
+    "tcp4-csum-partial": lambda: partial(tcp4(8)),
     "tcp4-syn": lambda: tcp4(6, each=only(3, lambda ip, t, d: setf(t, "flags", "SA"))),
     "tcp4-rst": lambda: tcp4(5, each=only(2, lambda ip, t, d: setf(t, "flags", "RA"))),
     "tcp4-reorder": lambda: [f for i, f in sorted(
@@ -237,6 +254,7 @@ CASES = {
     "tcp6-flowlabel": lambda: tcp6(6, each=at(3, lambda ip, t, d: setf(ip, "fl", 0x54321))),
     "tcp6-tclass": lambda: tcp6(6, each=at(3, lambda ip, t, d: setf(ip, "tc", 0x10))),
     "tcp6-dstopts": lambda: tcp6(8, mss=1420, dstopt=True),
+    "tcp6-csum-partial": lambda: partial(tcp6(8)),
     "udp4-train": lambda: udp4(8),
     "udp4-short-last": lambda: udp4(6, each=only(5, lambda ip, t, d: setf(d, "len", 300))),
     "udp4-long-after-short": lambda: udp4(
@@ -249,6 +267,7 @@ CASES = {
     "udp4-no-csum": lambda: [f.__class__(bytes(f)[:40] + b"\0\0" + bytes(f)[42:])
                              for f in udp4(6)],
     "udp4-vlan": lambda: tagged(udp4(8), 10),
+    "udp4-csum-partial": lambda: partial(udp4(8)),
     "udp6-train": lambda: udp6(8),
 }
 
@@ -369,7 +388,8 @@ def open_lab():
     fd = os.open("/dev/net/tun", os.O_RDWR)
     try:
         fcntl.ioctl(fd, TUNSETIFF,
-                    struct.pack("16sH", TAP.encode(), IFF_TAP | IFF_NO_PI | IFF_NAPI))
+                    struct.pack("16sH", TAP.encode(),
+                                IFF_TAP | IFF_NO_PI | IFF_NAPI | IFF_VNET_HDR))
     except OSError as e:
         print("SKIP: TUNSETIFF with IFF_NAPI: %s" % e)
         sys.exit(77)
@@ -386,6 +406,9 @@ def open_lab():
     sh("ethtool -K %s gro off >/dev/null" % PEER)
     for dev in (TAP, VETH):
         sh("ip link set %s master %s" % (dev, BRIDGE))
+    # a capture has both directions on one wire: a bridge that learnt the
+    # addresses on the TAP would forward neither to the veth
+    sh("ip link set %s type bridge_slave learning off" % TAP)
     for dev in (TAP, VETH, PEER, BRIDGE):
         sh("ip link set %s up" % dev)
     return fd, capture(TAP), capture(PEER)
@@ -454,6 +477,7 @@ def kernel_once(lab, frames):
     """write one train within a tick: what GRO passed up on the TAP and
     what left the veth (GRO, then GSO); None if a tick came in between"""
     fd, gro_s, gso_s = lab
+    frames = [vnet_hdr(f) + f for f in frames]
     drain(gro_s, 0)
     drain(gso_s, 0)
     t = time.clock_gettime_ns(CLOCK_MONOTONIC_COARSE)
@@ -593,7 +617,9 @@ def grogso(binary, extra, work, name, batches, mode):
                        capture_output=True, text=True)
     if r.returncode:
         raise RuntimeError("grogso replay: exit %d: %s" % (r.returncode, r.stderr))
-    out = read_pcap(outp)
+    # a frame replay leaves alone keeps a partial checksum as it came,
+    # where the kernel marks it NEEDS_CSUM: completed, as the kernel's are
+    out = [completed(f) for f in read_pcap(outp)]
     recs = [json.loads(l) for l in open(logp) if l.strip()]
     return out, [x for x in recs if x.get("ev") == "gro"]
 
@@ -604,43 +630,70 @@ def grogso(binary, extra, work, name, batches, mode):
 OTHER = ("other",)
 
 
-def parse(frame):
-    """(flow, L4 payload length) of an Ethernet frame; flow is (TCP|UDP,
-    src, dst, sport, dport, VLAN IDs...), or OTHER for anything else (and
-    for a fragment past the first).  struct, not scapy: this runs per
-    frame."""
+def headers(frame):
+    """(proto, src, dst, l4 offset, IP end, VLAN IDs) of an IPv4 or IPv6
+    frame (src and dst as bytes), or None (not IP, or a fragment past the
+    first).  struct, not scapy: this runs per frame."""
     try:
         et, off, vlans = frame[12:14], 14, ()
         while et in (b"\x81\x00", b"\x88\xa8"):
             vlans += (struct.unpack_from("!H", frame, off)[0] & 0xFFF,)
             et, off = frame[off + 2:off + 4], off + 4
         if et == b"\x08\x00":
-            ihl = (frame[off] & 15) * 4
-            end = off + struct.unpack_from("!H", frame, off + 2)[0]
             if struct.unpack_from("!H", frame, off + 6)[0] & 0x1FFF:
-                return OTHER, 0
-            proto = frame[off + 9]
-            src = socket.inet_ntop(socket.AF_INET, frame[off + 12:off + 16])
-            dst = socket.inet_ntop(socket.AF_INET, frame[off + 16:off + 20])
-            l4 = off + ihl
-        elif et == b"\x86\xdd":
+                return None
+            end = off + struct.unpack_from("!H", frame, off + 2)[0]
+            return (frame[off + 9], frame[off + 12:off + 16], frame[off + 16:off + 20],
+                    off + (frame[off] & 15) * 4, end, vlans)
+        if et == b"\x86\xdd":
             end = off + 40 + struct.unpack_from("!H", frame, off + 4)[0]
-            proto = frame[off + 6]
-            src = socket.inet_ntop(socket.AF_INET6, frame[off + 8:off + 24])
-            dst = socket.inet_ntop(socket.AF_INET6, frame[off + 24:off + 40])
-            l4 = off + 40
+            proto, l4 = frame[off + 6], off + 40
             while proto in (0, 43, 60):     # hop-by-hop, routing, destination
                 proto, l4 = frame[l4], l4 + (frame[l4 + 1] + 1) * 8
-        else:
-            return OTHER, 0
-        sport, dport = struct.unpack_from("!HH", frame, l4)
-        if proto == 6:
-            return ("TCP", src, dst, sport, dport) + vlans, end - l4 - (frame[l4 + 12] >> 4) * 4
-        if proto == 17:
-            return ("UDP", src, dst, sport, dport) + vlans, end - l4 - 8
+            return proto, frame[off + 8:off + 24], frame[off + 24:off + 40], l4, end, vlans
     except (IndexError, struct.error):
         pass
-    return OTHER, 0
+    return None
+
+
+def parse(frame):
+    """(flow, L4 payload length) of an Ethernet frame; flow is (TCP|UDP,
+    src, dst, sport, dport, VLAN IDs...), or OTHER for anything else"""
+    h = headers(frame)
+    if h is None or h[0] not in (6, 17) or len(frame) < h[3] + (20 if h[0] == 6 else 8):
+        return OTHER, 0
+    proto, src, dst, l4, end, vlans = h
+    fam = socket.AF_INET if len(src) == 4 else socket.AF_INET6
+    sport, dport = struct.unpack_from("!HH", frame, l4)
+    flow = ("TCP" if proto == 6 else "UDP", socket.inet_ntop(fam, src),
+            socket.inet_ntop(fam, dst), sport, dport) + vlans
+    return flow, end - l4 - ((frame[l4 + 12] >> 4) * 4 if proto == 6 else 8)
+
+
+def completed(frame):
+    """the frame with a partial TCP or UDP checksum completed"""
+    flags, _, _, _, start, off = struct.unpack("<BBHHHH", vnet_hdr(frame))
+    return complete_csum(frame, start, off) if flags & VNET_F_NEEDS_CSUM else frame
+
+
+def vnet_hdr(frame):
+    """the virtio-net header to write a frame with: NEEDS_CSUM when its
+    TCP or UDP checksum is partial (the field holds the pseudo-header sum,
+    as frames sent through a veth with checksum offload do), so that the
+    kernel takes it as replay --checksum=lenient does; else none"""
+    h = headers(frame)
+    none = bytes(10)
+    if h is None or h[0] not in (6, 17):
+        return none
+    proto, src, dst, l4, end, _ = h
+    off = 16 if proto == 6 else 6
+    if end > len(frame) or end < l4 + off + 2:
+        return none
+    field = struct.unpack_from("!H", frame, l4 + off)[0]
+    pseudo = ones_sum(src + dst + struct.pack("!HH", proto, end - l4))
+    if ones_sum(pseudo.to_bytes(2, "big") + frame[l4:end]) == 0xFFFF or field != pseudo:
+        return none                     # valid, or not partial either
+    return struct.pack("<BBHHHH", VNET_F_NEEDS_CSUM, 0, 0, 0, l4, off)
 
 
 def flow_of(frame):

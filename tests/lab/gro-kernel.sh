@@ -6,9 +6,9 @@
 # run makes a namespace of its own and removes it).  Asserts:
 #  1. for every built-in case (TCP and UDP over IPv4 and IPv6: trains,
 #     flag, header, ID, option, length and sequence changes, interleaved
-#     flows, size and segment limits, padding, a VLAN tag; the trains
-#     of tagged frames only where the kernel aggregates them), flow by
-#     flow:
+#     flows, size and segment limits, padding, partial checksums, a
+#     VLAN tag; the trains of tagged frames only where the kernel
+#     aggregates them), flow by flow:
 #     a. grogso replay --gso=offload writes the same frames as the kernel
 #        passes up after GRO, byte for byte, with the same gso_size;
 #     b. grogso replay --gso=software --gso-ipid=linux writes the same
