@@ -17,6 +17,7 @@
 #include "grogso/gso.h"
 #include "grogso/log.h"
 #include "grogso/pkt.h"
+#include "grogso/stats.h"
 #include "../tests/unit/frames.h"
 #include "common.h"
 
@@ -171,6 +172,7 @@ struct gro_row {
 	char name[40];
 	uint32_t nflows;
 	uint8_t csum;                   /* p->csum given to gro_receive */
+	int stats;                      /* count into a stats_port, as the daemon does */
 	int32_t *tb, *tg;               /* ns of each baseline, GRO batch */
 	int32_t *td;                    /* tg - tb (bench_pairs_summary) */
 	size_t n;
@@ -188,6 +190,7 @@ struct gro_row {
 static void gro_slice(struct gro_row *r)
 {
 	struct bench_ctx ctx = { .pool = &pool };
+	static struct stats_port st;
 	struct gro_config cfg;
 	struct gro_table *t;
 	uint64_t t0, t1, t2, start, pkts = 0;
@@ -196,7 +199,7 @@ static void gro_slice(struct gro_row *r)
 
 	flows_init(r->nflows);
 	gro_config_default(&cfg);
-	t = gro_create(&cfg, &pool, NULL, emit_free, &ctx);
+	t = gro_create(&cfg, &pool, r->stats ? &st : NULL, emit_free, &ctx);
 	if (!t) {
 		fprintf(stderr, "gro_create failed\n");
 		exit(1);
@@ -222,6 +225,19 @@ static void gro_slice(struct gro_row *r)
 	gro_destroy(t);
 	r->aggs += ctx.aggs;
 	r->segs += ctx.segs;
+}
+
+/* the sample arrays of a row; -1 (said) when out of memory */
+static int row_alloc(struct gro_row *r)
+{
+	r->tb = calloc(BENCH_MAX_PAIRS, sizeof(*r->tb));
+	r->tg = calloc(BENCH_MAX_PAIRS, sizeof(*r->tg));
+	r->td = calloc(BENCH_MAX_PAIRS, sizeof(*r->td));
+	if (!r->tb || !r->tg || !r->td) {
+		fprintf(stderr, "out of memory\n");
+		return -1;
+	}
+	return 0;
 }
 
 static double run_gso(int offload)
@@ -343,7 +359,7 @@ static double run_log(int v6, enum log_format fmt)
 int main(int argc, char **argv)
 {
 	static const uint32_t nflows[] = { 1, 16, 256, 4096 };
-	static struct gro_row rows[8];
+	static struct gro_row rows[9];
 	struct gro_row *r;
 	char cpu[128], target[48], q[32];
 	double total, base, gro[3], gro1 = 0;
@@ -368,15 +384,22 @@ int main(int argc, char **argv)
 				continue;
 			r->nflows = nflows[i];
 			r->csum = v ? PKT_CSUM_UNKNOWN : PKT_CSUM_VALID;
-			r->tb = calloc(BENCH_MAX_PAIRS, sizeof(*r->tb));
-			r->tg = calloc(BENCH_MAX_PAIRS, sizeof(*r->tg));
-			r->td = calloc(BENCH_MAX_PAIRS, sizeof(*r->td));
-			if (!r->tb || !r->tg || !r->td) {
-				fprintf(stderr, "out of memory\n");
+			if (row_alloc(r))
 				return 1;
-			}
 			nrows++;
 		}
+	}
+	/* the daemon's GRO counts flushes, passes and the histogram of
+	 * segments per aggregate: the 1-flow row again with a stats_port */
+	r = &rows[nrows];
+	snprintf(r->name, sizeof(r->name), "gro    1 flow  csum valid stats");
+	if (want_row(r->name)) {
+		r->nflows = 1;
+		r->csum = PKT_CSUM_VALID;
+		r->stats = 1;
+		if (row_alloc(r))
+			return 1;
+		nrows++;
 	}
 	bench_cpu_model(cpu, sizeof(cpu));
 	printf("grogso engine benchmark\ncpu: %s\n", cpu);
@@ -401,7 +424,8 @@ int main(int argc, char **argv)
 		bench_pairs_summary(r->tb, r->tg, r->td, r->n, BENCH_BATCH,
 				    &total, &base, gro);
 		if (r->csum == PKT_CSUM_VALID && r->nflows == 1) {
-			gro1 = gro[1];
+			if (!r->stats)
+				gro1 = gro[1];
 			snprintf(target, sizeof(target), "<= 30 ns/pkt");
 		} else if (r->csum == PKT_CSUM_VALID && r->nflows == 4096) {
 			snprintf(target, sizeof(target),
