@@ -71,7 +71,9 @@ from scapy.all import (IP, TCP, UDP, Ether, IPOption_NOP, IPv6,  # noqa: E402
 
 TUNSETIFF = 0x400454CA
 IFF_TAP, IFF_NO_PI, IFF_NAPI, IFF_VNET_HDR = 0x0002, 0x1000, 0x0010, 0x4000
-SOL_PACKET, PACKET_AUXDATA, PACKET_VNET_HDR = 263, 8, 15
+SOL_PACKET, PACKET_AUXDATA, PACKET_STATISTICS, PACKET_VNET_HDR = 263, 8, 6, 15
+SO_RCVBUFFORCE = 33
+CAPTURE_BUF = 256 << 20                 # bytes a capture socket may hold
 TP_STATUS_VLAN_VALID, TP_STATUS_VLAN_TPID_VALID = 0x10, 0x40
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
@@ -355,6 +357,9 @@ def sh(cmd):
 
 def capture(dev):
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    # room for a whole batch of aggregates: the default buffer holds about
+    # three of 64 KiB, and what does not fit is dropped (see lost())
+    s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, CAPTURE_BUF)
     s.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
     s.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)     # the VLAN tag the kernel took
     s.bind((dev, 0))
@@ -412,6 +417,11 @@ def open_lab():
     for dev in (TAP, VETH, PEER, BRIDGE):
         sh("ip link set %s up" % dev)
     return fd, capture(TAP), capture(PEER)
+
+
+def lost(s):
+    """frames the kernel dropped for a capture since the last call"""
+    return struct.unpack("=II", s.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8))[1]
 
 
 def drain(s, wait):
@@ -480,6 +490,8 @@ def kernel_once(lab, frames):
     frames = [vnet_hdr(f) + f for f in frames]
     drain(gro_s, 0)
     drain(gso_s, 0)
+    lost(gro_s)
+    lost(gso_s)
     t = time.clock_gettime_ns(CLOCK_MONOTONIC_COARSE)
     while time.clock_gettime_ns(CLOCK_MONOTONIC_COARSE) == t:
         pass
@@ -489,6 +501,10 @@ def kernel_once(lab, frames):
     t1 = time.clock_gettime_ns(CLOCK_MONOTONIC_COARSE)
     time.sleep(FLUSH_TIMEOUT_NS * 2e-9)
     out = (received(gro_s, QUIET_S), received(gso_s, QUIET_S))
+    drops = lost(gro_s) + lost(gso_s)
+    if drops:
+        raise RuntimeError("the captures lost %d frames of a batch of %d" %
+                           (drops, len(frames)))
     return out if t0 == t1 else None
 
 
