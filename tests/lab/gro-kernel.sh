@@ -89,9 +89,12 @@ for what in tcp udp; do
 	lab_iperf 1 198.18.1.2 "${args[@]}" >/dev/null || fail "5: iperf3 $what"
 	lab_capture_stop
 	kdiff --pcap "$WORK/$what.pcap"
-	echo "$out" | cut -c1-160 | sed 's/^/  | /'
-	[ $rc = 0 ] && [ "$(echo "$out" | grep -c 'the same, byte for byte')" = 2 ] ||
+	if [ $rc = 0 ] && [ "$(echo "$out" | grep -c 'the same, byte for byte')" = 2 ]; then
+		echo "$out" | cut -c1-160 | sed 's/^/  | /'
+	else
+		echo "$out" | sed 's/^/  | /'
 		fail "5: the $what capture did not come out of both the same (exit $rc)"
+	fi
 	echo "$out" | grep -q "segments per aggregate:.* [2-9]" ||
 		fail "5: no aggregate in the $what capture"
 done
