@@ -80,6 +80,7 @@ PACKET_OUTGOING = 4
 CLOCK_MONOTONIC_COARSE = 6
 VNET_F_NEEDS_CSUM = 1
 DLT_EN10MB = 1
+OTHER = ("other",)                      # the flow of a frame that is not TCP or UDP
 
 TAP, BRIDGE = "kgro0", "kgrobr"
 VETH, PEER = "kgso0", "kgso1"
@@ -192,9 +193,8 @@ def partial(frames):
     out = []
     for f in frames:
         b = bytearray(bytes(f))
-        proto, src, dst, l4, end, _ = headers(bytes(b))
-        pseudo = ones_sum(src + dst + struct.pack("!HH", proto, end - l4))
-        struct.pack_into("!H", b, l4 + (16 if proto == 6 else 6), pseudo)
+        h = headers(bytes(b))
+        struct.pack_into("!H", b, h[3] + (16 if h[0] == 6 else 6), pseudo_sum(h))
         out.append(Ether(bytes(b)))
     return out
 
@@ -566,7 +566,7 @@ def pcap_main(binary, extra, work, path, batch, gap_us):
     for mode, kout in (("gro", kgro), ("gso", kgso)):
         gout, recs = grogso(binary, extra, work, "pcap", batches, mode)
         errs = compare(kout, gout, recs, mode == "gro")
-        gout = [f for f in gout if flow_of(f) != ("other",)]
+        gout = [f for f in gout if flow_of(f) != OTHER]
         what = ("aggregates (GRO; --gso=offload)" if mode == "gro" else
                 "segments (GRO then GSO; --gso=software --gso-ipid=linux)")
         print("%s: the kernel %d TCP and UDP frames, grogso %d: %s" % (
@@ -579,7 +579,7 @@ def pcap_main(binary, extra, work, path, batch, gap_us):
     for f, gs in kgro:
         flows.setdefault(flow_of(f), []).append(-(-l4_payload(f) // gs) if gs else 1)
     for fl, segs in flows.items():
-        if fl != ("other",):
+        if fl != OTHER:
             print("  %s: the kernel's segments per aggregate: %s" % (
                 " ".join(map(str, fl)), " ".join(map(str, segs[:40])) +
                 (" ..." if len(segs) > 40 else "")))
@@ -640,8 +640,6 @@ def grogso(binary, extra, work, name, batches, mode):
 # ---- comparing ------------------------------------------------------------
 
 
-OTHER = ("other",)
-
 
 def headers(frame):
     """(proto, src, dst, l4 offset, IP end, VLAN IDs) of an IPv4 or IPv6
@@ -667,6 +665,12 @@ def headers(frame):
     except (IndexError, struct.error):
         pass
     return None
+
+
+def pseudo_sum(h):
+    """the folded pseudo-header sum of the headers() of a frame"""
+    proto, src, dst, l4, end, _ = h
+    return ones_sum(src + dst + struct.pack("!HH", proto, end - l4))
 
 
 def parse(frame):
@@ -703,7 +707,7 @@ def vnet_hdr(frame):
     if end > len(frame) or end < l4 + off + 2:
         return none
     field = struct.unpack_from("!H", frame, l4 + off)[0]
-    pseudo = ones_sum(src + dst + struct.pack("!HH", proto, end - l4))
+    pseudo = pseudo_sum(h)
     if ones_sum(pseudo.to_bytes(2, "big") + frame[l4:end]) == 0xFFFF or field != pseudo:
         return none                     # valid, or not partial either
     return struct.pack("<BBHHHH", VNET_F_NEEDS_CSUM, 0, 0, 0, l4, off)
@@ -737,7 +741,7 @@ def compare(kout, gout, recs, whole):
     for frame, gso_size in kout:
         kf.setdefault(flow_of(frame), []).append((frame, gso_size))
     for frame in gout:
-        if flow_of(frame) != ("other",):
+        if flow_of(frame) != OTHER:
             gf.setdefault(flow_of(frame), []).append(frame)
     if sorted(kf) != sorted(gf):
         errs.append("flows differ: kernel %s, grogso %s" % (sorted(kf), sorted(gf)))
