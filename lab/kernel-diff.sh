@@ -10,6 +10,10 @@
 #   lab/kernel-diff.sh --pcap FILE [--batch N] [--batch-gap-us N]
 #                                       the frames of a capture, cut into
 #                                       batches as grogso replay cuts them
+#   lab/kernel-diff.sh --random N [--seed S] [CASE...]
+#                                       N random trains (and the CASEs
+#                                       named); train I of seed S is the
+#                                       CASE random:S:I
 #   --grogso-arg ARG (repeatable) adds ARG to grogso replay's options.
 #
 # Run as root.  Needs python3 with scapy and ethtool.  Exit 0 when
@@ -21,7 +25,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 usage() {
-	sed -n '4,18p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '4,22p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 py_args=()
@@ -31,6 +35,8 @@ while [ $# -gt 0 ]; do
 	--batch) py_args+=("--batch=${2:?}"); shift ;;
 	--batch-gap-us) py_args+=("--batch-gap-us=${2:?}"); shift ;;
 	--grogso-arg) py_args+=("--grogso-arg=${2:?}"); shift ;;
+	--random) py_args+=("--random=${2:?}"); shift ;;
+	--seed) py_args+=("--seed=${2:?}"); shift ;;
 	-h | --help) usage; exit 0 ;;
 	-*) usage >&2; exit 2 ;;
 	*) break ;;

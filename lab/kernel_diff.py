@@ -2,16 +2,19 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Compare grogso's GRO, and its GRO then GSO, with the running kernel's.
 
-    kernel_diff.py [--grogso-arg=ARG]... GROGSO WORKDIR [CASE...]
+    kernel_diff.py [--grogso-arg=ARG]... [--random=N [--seed=S]]
+                   GROGSO WORKDIR [CASE...]
     kernel_diff.py [--grogso-arg=ARG]... --pcap=FILE [--batch=N]
                    [--batch-gap-us=N] GROGSO WORKDIR
 
 Run as root inside a network namespace of its own: lab/kernel-diff.sh
 makes one and runs this in it.  Every case is a short train of
-frames, one batch.  With --pcap the frames of FILE are cut into batches
-as grogso replay cuts them (at N frames, 64 by default, or at a gap of
-more than N microseconds, 100 by default), and the comparison is printed
-flow by flow; this takes about 150 ms per batch.
+frames, one batch.  --random=N adds N random trains (see random_flow);
+the case random:S:I is train I of seed S, built again.  With --pcap the
+frames of FILE are cut into batches as grogso replay cuts them (at N
+frames, 64 by default, or at a gap of more than N microseconds, 100 by
+default), and the comparison is printed flow by flow; this takes about
+150 ms per batch.
 
 The kernel gets it through a TAP device opened with IFF_NAPI: a write is
 received by the TAP's NAPI instance, which runs napi_gro_receive.
@@ -56,6 +59,7 @@ import fcntl
 import json
 import logging
 import os
+import random
 import select
 import socket
 import struct
@@ -119,13 +123,13 @@ def tcp4(n, mss=1448, seq=1, sport=40000, ipid=100, idstep=1, df=True,
     return out
 
 
-def tcp6(n, mss=1428, sport=40100, each=None, dstopt=False):
+def tcp6(n, mss=1428, sport=40100, each=None, dstopt=False, opts=TS):
     out = []
     s = 1
     for i in range(n):
         ip = dict(src=SRC6, dst=DST6, hlim=64, fl=0x12345, tc=0)
         tcp = dict(sport=sport, dport=5201, seq=s, ack=7, flags="A",
-                   window=502, options=list(TS))
+                   window=502, options=list(opts))
         d = dict(len=mss)
         if each:
             each(i, ip, tcp, d)
@@ -138,23 +142,30 @@ def tcp6(n, mss=1428, sport=40100, each=None, dstopt=False):
     return out
 
 
-def udp4(n, size=600, sport=41000, ipid=1, idstep=1, df=True, each=None):
+def udp_flow(n, size, sport, each, l3, ip_of):
+    """n datagrams over l3 (IP or IPv6), ip_of(i) the header fields of
+    the i-th; each(i, ip, udp, d) may edit one"""
     out = []
     for i in range(n):
-        ip = dict(src=SRC4, dst=DST4, id=(ipid + i * idstep) & 0xFFFF,
-                  flags="DF" if df else 0, ttl=64)
+        ip = ip_of(i)
+        udp = dict(sport=sport, dport=5201)
         d = dict(len=size)
         if each:
-            each(i, ip, None, d)
-        out.append(Ether(src=SMAC, dst=DMAC) / IP(**ip) /
-                   UDP(sport=sport, dport=5201) / Raw(payload(d["len"], i)))
+            each(i, ip, udp, d)
+        out.append(Ether(src=SMAC, dst=DMAC) / l3(**ip) /
+                   UDP(**udp) / Raw(payload(d["len"], i)))
     return out
 
 
-def udp6(n, size=600, sport=41100):
-    return [Ether(src=SMAC, dst=DMAC) / IPv6(src=SRC6, dst=DST6, fl=7) /
-            UDP(sport=sport, dport=5201) / Raw(payload(size, i))
-            for i in range(n)]
+def udp4(n, size=600, sport=41000, ipid=1, idstep=1, df=True, each=None):
+    return udp_flow(n, size, sport, each, IP, lambda i: dict(
+        src=SRC4, dst=DST4, id=(ipid + i * idstep) & 0xFFFF,
+        flags="DF" if df else 0, ttl=64, tos=0))
+
+
+def udp6(n, size=600, sport=41100, each=None):
+    return udp_flow(n, size, sport, each, IPv6, lambda i: dict(
+        src=SRC6, dst=DST6, hlim=64, fl=7, tc=0))
 
 
 def at(k, fn):
@@ -177,8 +188,11 @@ def setf(obj, key, val):
 
 
 def padded(frames, to=60):
-    """Ethernet padding, as a wire adds it to short frames"""
-    return [f / Raw(b"\0" * (to - len(f))) if len(f) < to else f for f in frames]
+    """Ethernet padding, as a wire adds it to short frames: bytes after
+    the IP datagram (added to the bytes, since scapy would count them in
+    the IP and UDP lengths)"""
+    return [Ether(bytes(f) + b"\0" * (to - len(f))) if len(f) < to else f
+            for f in frames]
 
 
 def tagged(frames, vid, tpid=0x8100):
@@ -327,6 +341,13 @@ def bad_tcp_csum_at(k):
     return each
 
 
+def udp_no_csum_at(k):
+    def each(i, ip, udp, d):
+        if i == k:
+            udp["chksum"] = 0
+    return each
+
+
 def fragment_at(k):
     def each(i, ip, tcp, d):
         if i == k:
@@ -344,8 +365,193 @@ CAVEATS = {
     "tcp4-bad-csum-overtake": (
         lambda: tcp4(6, each=bad_tcp_csum_at(3)),
         overtaken(lambda p: p[TCP].chksum == BAD_CSUM, "a bad TCP checksum")),
+    "udp4-no-csum-overtake": (
+        lambda: udp4(6, each=udp_no_csum_at(3)),
+        overtaken(lambda p: p[UDP].chksum == 0, "no UDP checksum")),
+    "udp4-padded-overtake": (
+        lambda: padded(udp4(6, each=only(3, lambda ip, u, d: setf(d, "len", 4)))),
+        overtaken(lambda p: len(p) > 14 + p[IP].len, "padding")),
     "tcp4-gro-max-segs": (lambda: tcp4(80, mss=100), capped),
 }
+
+
+# ---- random trains ---------------------------------------------------------
+#
+# Trains the built-in cases do not think of: one to three flows of random
+# kinds and sizes, each with a few changes of the kinds the cases make
+# one at a time (flags, TTL, TOS and ECN, ACK, window, options, sequence,
+# length, ID, DF, flow label, checksums left partial), interleaved at
+# random and now and then two frames swapped.  Never what CAVEATS lists
+# (IP options, fragments, bad or zero checksums, UDP behind held
+# datagrams of its flow in a padded frame, over 64 segments).
+# Train I of seed S is its own random stream: the case "random:S:I"
+# builds it again.
+
+RANDOM_FRAMES = 60                      # at most, in a train
+
+
+def random_flow(rnd, kind, sport, n):
+    """n frames of a flow of `kind` (tcp4, tcp6, udp4, udp6) and the
+    changes made, in words"""
+    v4, tcp = kind.endswith("4"), kind.startswith("tcp")
+    tiny = rnd.random() < 0.1
+    if tiny:
+        size = rnd.randint(1, 6)
+    elif tcp:
+        size = rnd.choice((1448 if v4 else 1428, 1000, 536, 100, rnd.randint(1, 1448)))
+    else:
+        size = rnd.choice((600, 1400, 64, rnd.randint(1, 1472)))
+    dstopt = kind == "tcp6" and rnd.random() < 0.15
+    # the largest payload a 1514-byte frame carries
+    room = (1500 - (20 if v4 else 40) - (8 if dstopt else 0) -
+            (8 if not tcp else 20 if tiny else 32))
+    size = min(size, room)
+    ipid = rnd.choice((1, 100, 0xFFFE, rnd.randint(0, 0xFFFF)))
+    idstep = 0 if (v4 and rnd.random() < 0.25) else 1
+    df = not v4 or rnd.random() < 0.8
+    notes = ["%s sport %d: %d x %d bytes%s%s%s" % (
+        kind, sport, n, size, ", fixed ID" if v4 and not idstep else "",
+        "" if df else ", no DF", ", Destination Options" if dstopt else "")]
+    # an IPv4 UDP datagram in a frame padded to 60 bytes, one with less
+    # than 18 bytes of payload, overtakes the held ones of its flow in
+    # Linux (CAVEATS): a flow of such datagrams has none held, and other
+    # flows have none that small
+    shortest = 18 if kind == "udp4" and size >= 18 else 1
+    kinds = ["ttl", "tos", "ce", "short"]
+    if shortest > 1 or kind != "udp4":
+        kinds += ["long"]
+    if v4:
+        kinds += ["idjump", "idrepeat", "df"]
+    else:
+        kinds += ["flowlabel"]
+    if tcp:
+        kinds += ["psh", "fin", "urg", "cwr", "ece", "syn", "rst", "ack", "window",
+                  "tsval", "noopts", "gap", "retrans", "empty"]
+    plan = {}
+    for i in range(n):
+        if rnd.random() < 0.12:
+            plan[i] = (rnd.choice(kinds), rnd.random() < 0.5)
+    state = {"ip": {}, "l4": {}, "seq": 0, "id": 0}
+    last = {}
+
+    def each(i, ip, l4, d):
+        if v4:
+            ip["id"] = (ip["id"] + state["id"]) & 0xFFFF
+        if tcp:
+            l4["seq"] += state["seq"]
+        ip.update(state["ip"])
+        l4.update(state["l4"])
+        if i in plan:
+            what, keep = plan[i]
+            ipc, l4c = {}, {}
+            if what == "ttl":
+                ipc["ttl" if v4 else "hlim"] = 63
+            elif what == "tos":
+                ipc["tos" if v4 else "tc"] = 0x10
+            elif what == "ce":
+                ipc["tos" if v4 else "tc"] = 3
+            elif what == "flowlabel":
+                ipc["fl"] = 0x54321
+            elif what == "df":
+                ipc["flags"] = 0 if df else "DF"
+            elif what == "short" and size > shortest:
+                d["len"] = rnd.randint(shortest, size - 1)
+            elif what == "long" and size < room:
+                d["len"] = rnd.randint(size + 1, room)
+            elif what == "idjump":
+                state["id"] += 50
+                ip["id"] = (ip["id"] + 50) & 0xFFFF
+            elif what == "idrepeat" and "id" in last:
+                ip["id"] = last["id"]
+            elif what in ("psh", "fin", "urg", "cwr", "ece", "syn", "rst"):
+                l4c["flags"] = {"psh": "PA", "fin": "FA", "urg": "UA", "cwr": "CA",
+                                "ece": "EA", "syn": "SA", "rst": "RA"}[what]
+            elif what == "ack":
+                l4c["ack"] = 7 + 1448 * rnd.randint(1, 4)
+            elif what == "window":
+                l4c["window"] = 503
+            elif what == "tsval":
+                l4c["options"] = [("NOP", None), ("NOP", None),
+                                  ("Timestamp", (1001 + i, 2000))]
+            elif what == "noopts":
+                l4c["options"] = []
+            elif what == "gap":
+                state["seq"] += 1448
+                l4["seq"] += 1448
+            elif what == "retrans" and "len" in last:
+                l4["seq"] -= last["len"]
+            elif what == "empty":
+                d["len"] = 0
+            else:
+                what = None
+            if what:
+                ip.update(ipc)
+                l4.update(l4c)
+                if keep and (ipc or l4c):
+                    state["ip"].update(ipc)
+                    state["l4"].update(l4c)
+                notes.append("%s at %d%s" % (what, i, " on" if keep and (ipc or l4c) else ""))
+        last["id"] = ip.get("id")
+        last["len"] = d["len"]
+
+    opts = [] if tiny else TS
+    if kind == "tcp4":
+        frames = tcp4(n, mss=size, sport=sport, ipid=ipid, idstep=idstep, df=df,
+                      opts=opts, each=each)
+    elif kind == "tcp6":
+        frames = tcp6(n, mss=size, sport=sport, opts=opts, each=each, dstopt=dstopt)
+    elif kind == "udp4":
+        frames = udp4(n, size=size, sport=sport, ipid=ipid, idstep=idstep, df=df,
+                      each=each)
+    else:
+        frames = udp6(n, size=size, sport=sport, each=each)
+    if rnd.random() < 0.2:
+        frames = partial(frames)
+        notes.append("checksums partial")
+    elif rnd.random() < 0.1:
+        k = rnd.randrange(n)
+        frames[k] = partial([frames[k]])[0]
+        notes.append("checksum partial at %d" % k)
+    if tiny:
+        frames = padded(frames)
+    return frames, notes
+
+
+def random_train(seed, i):
+    """(frames, notes): train i of seed"""
+    rnd = random.Random("%s:%d" % (seed, i))
+    flows, notes, left = [], [], RANDOM_FRAMES
+    for k in range(rnd.randint(1, 3)):
+        if left < 1:
+            break
+        n = rnd.randint(1, min(40, left))
+        left -= n
+        f, nt = random_flow(rnd, rnd.choice(("tcp4", "tcp6", "udp4", "udp6")),
+                            42000 + k, n)
+        flows.append([bytes(x) for x in f])
+        notes += nt
+    # interleaved at random, each flow in its order
+    out = []
+    while any(flows):
+        f = rnd.choice([f for f in flows if f])
+        out.append(f.pop(0))
+    for _ in range(2):
+        if len(out) > 1 and rnd.random() < 0.15:
+            j = rnd.randrange(len(out) - 1)
+            out[j], out[j + 1] = out[j + 1], out[j]
+            notes.append("frames %d and %d swapped" % (j, j + 1))
+    return out, notes
+
+
+def is_random(name):
+    parts = name.split(":")
+    return len(parts) == 3 and parts[0] == "random" and parts[2].isdigit()
+
+
+def random_case(name):
+    """the train of a case named random:SEED:I"""
+    _, seed, i = name.split(":")
+    return random_train(seed, int(i))
 
 
 # ---- the kernel's side ----------------------------------------------------
@@ -399,6 +605,14 @@ def open_lab():
         print("SKIP: TUNSETIFF with IFF_NAPI: %s" % e)
         sys.exit(77)
     sh("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1")
+    # with br_netfilter, a bridge runs IP frames through checks of the
+    # IP layer first, which cut their Ethernet padding: not the bridge's
+    # own forwarding, which is what is compared
+    for f in ("iptables", "ip6tables", "arptables"):
+        path = "/proc/sys/net/bridge/bridge-nf-call-" + f
+        if os.path.exists(path):
+            with open(path, "w") as fh:
+                fh.write("0")
     with open("/sys/class/net/%s/gro_flush_timeout" % TAP, "w") as f:
         f.write(str(FLUSH_TIMEOUT_NS))
     sh("ethtool -K %s gro on rx-gro-list off rx-udp-gro-forwarding on >/dev/null" % TAP)
@@ -642,9 +856,10 @@ def grogso(binary, extra, work, name, batches, mode):
 
 
 def headers(frame):
-    """(proto, src, dst, l4 offset, IP end, VLAN IDs) of an IPv4 or IPv6
-    frame (src and dst as bytes), or None (not IP, or a fragment past the
-    first).  struct, not scapy: this runs per frame."""
+    """(proto, src, dst, l4 offset, IP end, more) of an IPv4 or IPv6
+    frame (src and dst as bytes; more: its VLAN IDs, and for IPv6 the flow
+    label, which sets GRO's flows apart too), or None (not IP, or a
+    fragment past the first).  struct, not scapy: this runs per frame."""
     try:
         et, off, vlans = frame[12:14], 14, ()
         while et in (b"\x81\x00", b"\x88\xa8"):
@@ -661,7 +876,9 @@ def headers(frame):
             proto, l4 = frame[off + 6], off + 40
             while proto in (0, 43, 60):     # hop-by-hop, routing, destination
                 proto, l4 = frame[l4], l4 + (frame[l4 + 1] + 1) * 8
-            return proto, frame[off + 8:off + 24], frame[off + 24:off + 40], l4, end, vlans
+            label = "label %#x" % (struct.unpack_from("!I", frame, off)[0] & 0xFFFFF)
+            return (proto, frame[off + 8:off + 24], frame[off + 24:off + 40], l4, end,
+                    vlans + (label,))
     except (IndexError, struct.error):
         pass
     return None
@@ -675,15 +892,16 @@ def pseudo_sum(h):
 
 def parse(frame):
     """(flow, L4 payload length) of an Ethernet frame; flow is (TCP|UDP,
-    src, dst, sport, dport, VLAN IDs...), or OTHER for anything else"""
+    src, dst, sport, dport, VLAN IDs..., IPv6 flow label), or OTHER for
+    anything else"""
     h = headers(frame)
     if h is None or h[0] not in (6, 17) or len(frame) < h[3] + (20 if h[0] == 6 else 8):
         return OTHER, 0
-    proto, src, dst, l4, end, vlans = h
+    proto, src, dst, l4, end, more = h
     fam = socket.AF_INET if len(src) == 4 else socket.AF_INET6
     sport, dport = struct.unpack_from("!HH", frame, l4)
     flow = ("TCP" if proto == 6 else "UDP", socket.inet_ntop(fam, src),
-            socket.inet_ntop(fam, dst), sport, dport) + vlans
+            socket.inet_ntop(fam, dst), sport, dport) + more
     return flow, end - l4 - ((frame[l4 + 12] >> 4) * 4 if proto == 6 else 8)
 
 
@@ -743,8 +961,9 @@ def compare(kout, gout, recs, whole):
     for frame in gout:
         if flow_of(frame) != OTHER:
             gf.setdefault(flow_of(frame), []).append(frame)
-    if sorted(kf) != sorted(gf):
-        errs.append("flows differ: kernel %s, grogso %s" % (sorted(kf), sorted(gf)))
+    if sorted(kf, key=repr) != sorted(gf, key=repr):
+        errs.append("flows differ: kernel %s, grogso %s" % (
+            sorted(kf, key=repr), sorted(gf, key=repr)))
         return errs
     for fl in kf:
         k, g = kf[fl], gf[fl]
@@ -761,7 +980,8 @@ def compare(kout, gout, recs, whole):
                                 describe(gfr), gfr[at:at + 16].hex()))
     if whole:
         # the gso_size of every aggregate, from grogso's log, which names
-        # flows without their VLAN: compared per address and port pair
+        # flows without their VLAN or flow label: compared per address and
+        # port pair
         ks = {}
         for fl in kf:
             ks.setdefault(fl[:5], []).extend(gs for _, gs in kf[fl] if gs)
@@ -776,7 +996,8 @@ def compare(kout, gout, recs, whole):
 
 def main():
     args = sys.argv[1:]
-    opt = {"--pcap": None, "--batch": "64", "--batch-gap-us": "100"}
+    opt = {"--pcap": None, "--batch": "64", "--batch-gap-us": "100",
+           "--random": None, "--seed": None}
     extra, rest = [], []
     for a in args:
         k, _, v = a.partition("=")
@@ -794,10 +1015,23 @@ def main():
     if opt["--pcap"]:
         return pcap_main(binary, extra, work, opt["--pcap"], int(opt["--batch"]),
                          int(opt["--batch-gap-us"]))
-    names = args[2:] or list(CASES) + list(CAVEATS)
+    names = args[2:]
+    if opt["--random"] is not None:
+        if not opt["--random"].isdigit():
+            print("--random=%s: the number of trains, a count" % opt["--random"])
+            return 2
+        seed = opt["--seed"] or "%d" % int.from_bytes(os.urandom(4), "big")
+        if ":" in seed:
+            print("--seed=%s: a seed has no colon" % seed)
+            return 2
+        print("%s random trains, seed %s (case random:%s:I builds train I again)"
+              % (opt["--random"], seed, seed))
+        names += ["random:%s:%d" % (seed, i) for i in range(int(opt["--random"]))]
+    elif not names:
+        names = list(CASES) + list(CAVEATS)
     for name in names:
-        if name not in CASES and name not in CAVEATS:
-            print("unknown case %s; the cases: %s" % (
+        if name not in CASES and name not in CAVEATS and not is_random(name):
+            print("unknown case %s; the cases: %s, and random:SEED:I" % (
                 name, " ".join(list(CASES) + list(CAVEATS))))
             return 2
     lab = open_lab()
@@ -814,8 +1048,14 @@ def main():
                       "(built without 802.1Q support?)" % name)
                 skipped += 1
                 continue
-        build, check = CAVEATS[name] if name in CAVEATS else (CASES[name], None)
-        frames = [bytes(f) for f in build()]
+        notes = []
+        if name in CAVEATS:
+            build, check = CAVEATS[name]
+            frames = [bytes(f) for f in build()]
+        elif name in CASES:
+            frames, check = [bytes(f) for f in CASES[name]()], None
+        else:
+            (frames, notes), check = random_case(name), None
         kgro, kgso = kernel(lab, frames)
         errs = []
         if check:
@@ -834,9 +1074,11 @@ def main():
         if errs:
             failed += 1
             print("FAIL %s (%s)" % (name, what))
+            for e in notes:
+                print("  train: " + e)
             for e in errs:
                 print("  " + e)
-        else:
+        elif not notes:
             print("ok %s: %s" % (name, what))
     print("%d of %d cases as the kernel, or different as documented%s" % (
         len(names) - failed - skipped, len(names) - skipped,

@@ -29,7 +29,10 @@
 #  5. real traffic: 3000 frames of iperf3 TCP and 2000 of iperf3 UDP,
 #     captured at eth5 of the lab's gw (both directions, the partial
 #     checksums of veth), come out of both the same, with aggregates of
-#     more than one segment among them.
+#     more than one segment among them;
+#  6. 100 random trains (lab/kernel-diff.sh --random, seed 1: up to three
+#     interleaved flows with random changes, none of them CAVEATS) come
+#     out of both the same.
 # grogso follows the rules of Linux 6.18; on another kernel the test is
 # skipped, unless GROGSO_KGRO_ANY=1 (then it shows where the two differ).
 set -u
@@ -99,4 +102,10 @@ for what in tcp udp; do
 		fail "5: no aggregate in the $what capture"
 done
 ok "5: real TCP and UDP traffic of the lab, the same from both"
+
+kdiff --random 100 --seed 1
+echo "$out" | grep -v '^  train' | cut -c1-200 | sed 's/^/  | /'
+[ $rc = 0 ] && echo "$out" | grep -q '^100 of 100 cases as the kernel' ||
+	fail "6: random trains came out of grogso and the kernel differently (exit $rc)"
+ok "6: 100 random trains, the same from both"
 exit 0
