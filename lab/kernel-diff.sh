@@ -47,14 +47,8 @@ done
 lab_need_root
 lab_install python3 python3-scapy ethtool iproute2
 grogso=$(lab_grogso) || exit 1
-PY=
-for py in python3 /usr/bin/python3; do
-	if command -v "$py" >/dev/null 2>&1 && "$py" -c 'import scapy.all' >/dev/null 2>&1; then
-		PY=$(command -v "$py")
-		break
-	fi
-done
-if [ -z "$PY" ]; then
+. "$LAB_DIR/scapy-python.sh"
+if ! PY=$(scapy_python); then
 	warn "python3 with scapy not found (Debian: python3-scapy)"
 	exit 77
 fi

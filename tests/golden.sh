@@ -13,16 +13,8 @@
 : "${top_srcdir:=$(dirname "$0")/..}"
 : "${GROGSO:=./grogso}"
 
-# the first python3 that has scapy (a user's python3 may not see Debian's)
-PY=
-for py in python3 /usr/bin/python3; do
-	if command -v "$py" >/dev/null 2>&1 &&
-	    "$py" -c 'import scapy.all' >/dev/null 2>&1; then
-		PY=$py
-		break
-	fi
-done
-if [ -z "$PY" ]; then
+. "$top_srcdir/lab/scapy-python.sh"
+if ! PY=$(scapy_python); then
 	echo "golden: python3 with scapy not found (Debian: python3-scapy); skipped"
 	exit 77
 fi
