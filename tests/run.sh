@@ -4,8 +4,8 @@
 # tests/run.sh: install what the build and the tests need, build grogso
 # with warnings as errors, run `make check` (unit, golden and, as root,
 # the lab tests), then build again with AddressSanitizer and
-# UndefinedBehaviorSanitizer and run the unit tests under them, and, when
-# clang is there, run each fuzz harness for a while.
+# UndefinedBehaviorSanitizer and run the unit, script and live lab tests
+# under them, and, when clang is there, run each fuzz harness for a while.
 #
 # Usage (as root on Debian 12, from the top of a clone):  tests/run.sh
 # Environment: NO_INSTALL=1 skips apt-get; FUZZ_SECONDS (default 60, 0 = no
@@ -62,12 +62,25 @@ step "make distcheck (lab tests skipped)"
 }
 echo "distcheck: ok"
 
-step "unit tests under ASan + UBSan"
+# the daemon's reports land in files (its stderr is the lab's), among
+# them leaks found when a lab stops it: any file there is a failure
+step "unit, script and live lab tests under ASan + UBSan"
 rm -rf build/sanitize
-mkdir -p build/sanitize
+mkdir -p build/sanitize/reports
+san=$top/build/sanitize/reports
 (cd build/sanitize && ../../configure -q --enable-sanitize && make -s -j"$jobs" &&
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	make -j"$jobs" check-unit)
+	ASAN_OPTIONS=detect_leaks=1:log_path=$san/asan \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$san/ubsan \
+	make -j"$jobs" check-sanitize) || {
+	tail -n 60 build/sanitize/test-suite.log 2>/dev/null
+	head -n 60 "$san"/* 2>/dev/null
+	exit 1
+}
+if [ -n "$(ls -A "$san")" ]; then
+	echo "sanitizer reports:"
+	head -n 60 "$san"/*
+	exit 1
+fi
 
 if [ "$fuzz_seconds" -gt 0 ] && command -v clang >/dev/null; then
 	step "fuzzing, ${fuzz_seconds}s per harness"
