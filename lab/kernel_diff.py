@@ -142,7 +142,7 @@ def tcp6(n, mss=1428, sport=40100, each=None, dstopt=False, opts=TS):
     return out
 
 
-def udp_flow(n, size, sport, each, l3, ip_of):
+def udp_flow(n, size, sport, each, l3, ip_of, dstopt=False):
     """n datagrams over l3 (IP or IPv6), ip_of(i) the header fields of
     the i-th; each(i, ip, udp, d) may edit one"""
     out = []
@@ -152,7 +152,8 @@ def udp_flow(n, size, sport, each, l3, ip_of):
         d = dict(len=size)
         if each:
             each(i, ip, udp, d)
-        out.append(Ether(src=SMAC, dst=DMAC) / l3(**ip) /
+        net = l3(**ip) / IPv6ExtHdrDestOpt() if dstopt else l3(**ip)
+        out.append(Ether(src=SMAC, dst=DMAC) / net /
                    UDP(**udp) / Raw(payload(d["len"], i)))
     return out
 
@@ -163,9 +164,9 @@ def udp4(n, size=600, sport=41000, ipid=1, idstep=1, df=True, each=None):
         flags="DF" if df else 0, ttl=64, tos=0))
 
 
-def udp6(n, size=600, sport=41100, each=None):
+def udp6(n, size=600, sport=41100, each=None, dstopt=False):
     return udp_flow(n, size, sport, each, IPv6, lambda i: dict(
-        src=SRC6, dst=DST6, hlim=64, fl=7, tc=0))
+        src=SRC6, dst=DST6, hlim=64, fl=7, tc=0), dstopt)
 
 
 def at(k, fn):
@@ -285,6 +286,7 @@ CASES = {
     "udp4-vlan": lambda: tagged(udp4(8), 10),
     "udp4-csum-partial": lambda: partial(udp4(8)),
     "udp6-train": lambda: udp6(8),
+    "udp6-dstopts": lambda: udp6(8, dstopt=True),
 }
 
 # the cases that need the kernel to aggregate VLAN-tagged frames
@@ -401,7 +403,7 @@ def random_flow(rnd, kind, sport, n):
         size = rnd.choice((1448 if v4 else 1428, 1000, 536, 100, rnd.randint(1, 1448)))
     else:
         size = rnd.choice((600, 1400, 64, rnd.randint(1, 1472)))
-    dstopt = kind == "tcp6" and rnd.random() < 0.15
+    dstopt = not v4 and rnd.random() < 0.15
     # the largest payload a 1514-byte frame carries (with the timestamp
     # option, which a tiny flow may gain on the way)
     room = 1500 - (20 if v4 else 40) - (8 if dstopt else 0) - (32 if tcp else 8)
@@ -504,7 +506,7 @@ def random_flow(rnd, kind, sport, n):
         frames = udp4(n, size=size, sport=sport, ipid=ipid, idstep=idstep, df=df,
                       each=each)
     else:
-        frames = udp6(n, size=size, sport=sport, each=each)
+        frames = udp6(n, size=size, sport=sport, each=each, dstopt=dstopt)
     if rnd.random() < 0.2:
         frames = partial(frames)
         notes.append("checksums partial")
