@@ -17,8 +17,10 @@
 #     c. where grogso differs from Linux on purpose (the man page's
 #        CAVEATS: a frame Linux turns away before looking for its flow,
 #        with IP options, MF set or a bad TCP checksum, overtakes the
-#        segments Linux holds, not those grogso holds; Linux does not cap
-#        TCP aggregates at 64 segments), it differs exactly so;
+#        segments Linux holds, not those grogso holds, and so does a UDP
+#        datagram with a zero checksum or with padding; Linux does not cap
+#        TCP aggregates at 64 segments; with 80 flows taking turns Linux
+#        aggregates nothing, grogso all), it differs exactly so;
 #  2. the comparison of aggregates sees a difference: with
 #     --gro-max-segs=4 grogso cuts a train of 10 the kernel merges whole;
 #  3. so does the comparison of segments: with --gso-ipid=increment grogso
