@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # lab/kernel-diff.sh: put frames through the running kernel's GRO (and its
-# GSO after it) and through grogso replay, and compare what comes out,
-# flow by flow, byte for byte.  lab/kernel_diff.py does the work, in a
+# GSO after it) and through grogso (replay, or the daemon with --live),
+# and compare what comes out, flow by flow, byte for byte.  lab/kernel_diff.py does the work, in a
 # network namespace this script makes and removes again.
 #
 #   lab/kernel-diff.sh [CASE...]        the built-in cases (all by default)
@@ -14,7 +14,11 @@
 #                                       N random trains (and the CASEs
 #                                       named); train I of seed S is the
 #                                       CASE random:S:I
-#   --grogso-arg ARG (repeatable) adds ARG to grogso replay's options.
+#   --live tap|packet  grogso runs as the daemon (bridge mode, on TAPs or
+#                      on AF_PACKET sockets on veths) instead of replay,
+#                      holding aggregates (--gro-hold-us) until each train
+#                      is in; with the cases or --random
+#   --grogso-arg ARG (repeatable) adds ARG to grogso's options.
 #
 # Run as root.  Needs python3 with scapy and ethtool.  Exit 0 when
 # everything is as the kernel does it (or, for the cases of the man page's
@@ -25,7 +29,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 usage() {
-	sed -n '4,22p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '4,26p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 py_args=()
@@ -37,6 +41,7 @@ while [ $# -gt 0 ]; do
 	--grogso-arg) py_args+=("--grogso-arg=${2:?}"); shift ;;
 	--random) py_args+=("--random=${2:?}"); shift ;;
 	--seed) py_args+=("--seed=${2:?}"); shift ;;
+	--live) py_args+=("--live=${2:?}"); shift ;;
 	-h | --help) usage; exit 0 ;;
 	-*) usage >&2; exit 2 ;;
 	*) break ;;

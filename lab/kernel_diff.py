@@ -3,7 +3,7 @@
 """Compare grogso's GRO, and its GRO then GSO, with the running kernel's.
 
     kernel_diff.py [--grogso-arg=ARG]... [--random=N [--seed=S]]
-                   GROGSO WORKDIR [CASE...]
+                   [--live=tap|packet] GROGSO WORKDIR [CASE...]
     kernel_diff.py [--grogso-arg=ARG]... --pcap=FILE [--batch=N]
                    [--batch-gap-us=N] GROGSO WORKDIR
 
@@ -33,6 +33,7 @@ has the same time and batches are a second apart, so `grogso replay
 --gso=offload it writes every aggregate whole, with --gso=software
 --gso-ipid=linux it segments them again.  --grogso-arg adds an option to
 both command lines (the test uses it to check that a difference is seen).
+With --live the grogso side is the daemon instead (see Live).
 
 Then, flow by flow (the kernel completes what is held at the end in the
 order of its hash buckets, so only the order within a flow is defined),
@@ -878,6 +879,96 @@ def grogso(binary, extra, work, name, batches, mode):
     return out, [x for x in recs if x.get("ev") == "gro"]
 
 
+# ---- grogso live ------------------------------------------------------------
+
+LIVE_HOLD_US = 100_000                  # a train is written well within it
+
+
+class Live:
+    """grogso running in bridge mode, twice: one writing aggregates whole
+    (--gso=offload), one segmenting them.  io "tap": on two TAPs; a train
+    is sent out of the kernel on the WAN TAP (so grogso reads it from
+    the TAP) and what grogso writes to the LAN TAP is captured there.
+    io "packet": on AF_PACKET sockets on two veths; the train is sent
+    into the WAN veth's peer and captured at the LAN veth's peer.
+    Captures keep the virtio-net header (gso_size, partial checksums).
+    --gro-hold-us keeps every aggregate until a rule ends it or the
+    train is long over, so the batches grogso happens to read make no
+    difference: what comes out is what one batch gives."""
+
+    def __init__(self, binary, extra, work, io):
+        self.procs, self.tx, self.rx = [], {}, {}
+        for k, mode in enumerate(MODES):
+            wan, lan = "kdw%d" % k, "kdl%d" % k
+            send, recv = wan, lan
+            if io == "packet":
+                send, recv = wan + "p", lan + "p"
+                for dev, peer in ((wan, send), (lan, recv)):
+                    subprocess.run("ip link del %s" % dev, shell=True,
+                                   stderr=subprocess.DEVNULL)
+                    sh("ip link add %s type veth peer name %s" % (dev, peer))
+                    sh("ethtool -K %s gro off >/dev/null" % dev)
+                    sh("ip link set %s up && ip link set %s up" % (dev, peer))
+            errpath = os.path.join(work, "live.%s.err" % mode)
+            cmd = [binary, "-v", "--mode=bridge", "--wan=%s:%s" % (io, wan),
+                   "--lan=%s:%s" % (io, lan),
+                   "--gro-hold-us=%d" % LIVE_HOLD_US] + MODES[mode] + extra
+            with open(errpath, "w") as err:
+                self.procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                                   stdout=subprocess.DEVNULL,
+                                                   stderr=err))
+            for _ in range(100):
+                with open(errpath) as f:
+                    text = f.read()
+                if "forwarding" in text or self.procs[-1].poll() is not None:
+                    break
+                time.sleep(0.05)
+            if "forwarding" not in text:
+                self.close()
+                raise RuntimeError("%s did not come up:\n%s" % (" ".join(cmd), text))
+            # one FIFO: a qdisc with bands would reorder frames by TOS
+            sh("tc qdisc replace dev %s root pfifo" % send)
+            t = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+            t.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
+            t.bind((send, 0))
+            self.tx[mode], self.rx[mode] = t, capture(recv)
+
+    def run(self, frames):
+        """(aggregates, segments): what grogso wrote for the train, each
+        as (frame, gso_size) as received() gives the kernel's"""
+        for mode in MODES:
+            drain(self.rx[mode], 0)
+            lost(self.rx[mode])
+        for mode in MODES:
+            for f in frames:
+                self.tx[mode].send(vnet_hdr(f) + f)
+        time.sleep(LIVE_HOLD_US * 2e-6)
+        out = tuple(received(self.rx[mode], QUIET_S) for mode in MODES)
+        drops = sum(lost(self.rx[mode]) for mode in MODES)
+        if drops:
+            raise RuntimeError("the captures of grogso's output lost %d frames" % drops)
+        return out
+
+    def close(self):
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            p.wait()
+
+
+def recs_of(pairs):
+    """aggregate records, as grogso's log has them, made from captured
+    (frame, gso_size) pairs: what compare() takes the gso_size from"""
+    recs = []
+    for f, gs in pairs:
+        fl = flow_of(f)
+        if gs and fl != OTHER:
+            recs.append({"segs": 2, "gso_size": gs,
+                         "proto": fl[0].lower() + ("6" if ":" in fl[1] else "4"),
+                         "src": fl[1], "dst": fl[2], "sport": fl[3], "dport": fl[4]})
+    return recs
+
+
 # ---- comparing ------------------------------------------------------------
 
 
@@ -1024,7 +1115,7 @@ def compare(kout, gout, recs, whole):
 def main():
     args = sys.argv[1:]
     opt = {"--pcap": None, "--batch": "64", "--batch-gap-us": "100",
-           "--random": None, "--seed": None}
+           "--random": None, "--seed": None, "--live": None}
     extra, rest = [], []
     for a in args:
         k, _, v = a.partition("=")
@@ -1039,6 +1130,9 @@ def main():
         print(__doc__)
         return 2
     binary, work = args[0], args[1]
+    if opt["--pcap"] and opt["--live"]:
+        print("--live takes the cases or --random, not --pcap")
+        return 2
     if opt["--pcap"]:
         return pcap_main(binary, extra, work, opt["--pcap"], int(opt["--batch"]),
                          int(opt["--batch-gap-us"]))
@@ -1061,7 +1155,19 @@ def main():
             print("unknown case %s; the cases: %s, and random:SEED:I" % (
                 name, " ".join(list(CASES) + list(CAVEATS))))
             return 2
+    if opt["--live"] not in (None, "tap", "packet"):
+        print("--live=%s: tap or packet" % opt["--live"])
+        return 2
     lab = open_lab()
+    live = Live(binary, extra, work, opt["--live"]) if opt["--live"] else None
+    try:
+        return run_cases(binary, extra, work, names, lab, live)
+    finally:
+        if live:
+            live.close()
+
+
+def run_cases(binary, extra, work, names, lab, live):
     failed = skipped = 0
     vlan_gro = None
     for name in names:
@@ -1085,12 +1191,18 @@ def main():
             (frames, notes), check = random_case(name), None
         kgro, kgso = kernel(lab, frames)
         errs = []
+        if live:
+            lout = dict(zip(MODES, live.run(frames)))
         if check:
-            gout, _ = grogso(binary, extra, work, name, [frames], "gro")
+            gout = ([f for f, _ in lout["gro"]] if live else
+                    grogso(binary, extra, work, name, [frames], "gro")[0])
             errs += ["documented difference: %s" % e for e in check(kgro, gout)]
         else:
             for mode, kout in (("gro", kgro), ("gso", kgso)):
-                gout, recs = grogso(binary, extra, work, name, [frames], mode)
+                if live:
+                    gout, recs = [f for f, _ in lout[mode]], recs_of(lout[mode])
+                else:
+                    gout, recs = grogso(binary, extra, work, name, [frames], mode)
                 errs += ["%s: %s" % (mode.upper(), e)
                          for e in compare(kout, gout, recs, mode == "gro")]
         segs = " ".join("%d" % -(-l4_payload(f) // gs) if gs else "1" for f, gs in kgro[:40])

@@ -34,7 +34,11 @@
 #     more than one segment among them;
 #  6. 100 random trains (lab/kernel-diff.sh --random, seed 1: up to three
 #     interleaved flows with random changes, none of them CAVEATS) come
-#     out of both the same.
+#     out of both the same;
+#  7. 1 holds for grogso running as the daemon too (--live), on TAP ports
+#     and on AF_PACKET ports (bridge mode, the ring of slots, frames read
+#     from the kernel with their virtio-net header and written with it),
+#     and there too --gro-max-segs=4 is told apart.
 # grogso follows the rules of Linux 6.18; on another kernel the test is
 # skipped, unless GROGSO_KGRO_ANY=1 (then it shows where the two differ).
 set -u
@@ -110,4 +114,17 @@ echo "$out" | grep -v '^  train' | cut -c1-200 | sed 's/^/  | /'
 [ $rc = 0 ] && echo "$out" | grep -q '^100 of 100 cases as the kernel' ||
 	fail "6: random trains came out of grogso and the kernel differently (exit $rc)"
 ok "6: 100 random trains, the same from both"
+
+for io in tap packet; do
+	kdiff --live "$io"
+	echo "$out" | grep -v '^ok' | sed 's/^/  | /'
+	[ $rc = 0 ] && echo "$out" | grep -q '^[0-9]* of [0-9]* cases as the kernel' &&
+		! echo "$out" | grep -q '^FAIL' ||
+		fail "7: grogso live on $io ports differs from the kernel (exit $rc)"
+	ok "7: every case through grogso running on $io ports, as the kernel"
+done
+kdiff --live packet --grogso-arg --gro-max-segs=4 tcp4-train
+[ $rc = 1 ] && echo "$out" | grep -q '^FAIL tcp4-train' ||
+	fail "7: a live grogso that cuts at 4 segments was not told apart (exit $rc)"
+ok "7: the live comparison fails when grogso's GRO is made to differ"
 exit 0
