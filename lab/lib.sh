@@ -42,18 +42,31 @@ lab_install() {
 }
 
 # lab_grogso: print the path of a grogso binary, building one when there
-# is none.  Order: $GROGSO, an in-tree build, build/lab/grogso; otherwise
-# configure and make in build/lab (in-tree when the tree is configured).
+# is none.  Order: $GROGSO, an in-tree build, build/lab/grogso (either
+# made up to date first); otherwise configure and make in build/lab
+# (in-tree when the tree is configured).
 lab_grogso() {
 	local b=$LAB_TOP/build/lab
 	if [ -n "${GROGSO:-}" ]; then
 		[ -x "$GROGSO" ] || die "GROGSO=$GROGSO is not executable"
 		printf '%s\n' "$GROGSO"; return 0
 	fi
-	if [ -x "$LAB_TOP/grogso" ]; then printf '%s\n' "$LAB_TOP/grogso"; return 0; fi
-	if [ -x "$b/grogso" ]; then printf '%s\n' "$b/grogso"; return 0; fi
 	local log=$LAB_TOP/build/lab-build.log
 	mkdir -p "$LAB_TOP/build"
+	local d
+	for d in "$LAB_TOP" "$b"; do
+		[ -x "$d/grogso" ] || continue
+		# the sources may have changed since it was built (make has
+		# nothing to do otherwise)
+		if [ -f "$d/config.status" ]; then
+			make -C "$d" -j"$(nproc)" grogso >"$log" 2>&1 || {
+				tail -n 20 "$log" >&2
+				die "bringing $d/grogso up to date failed (see $log)"
+			}
+		fi
+		printf '%s\n' "$d/grogso"
+		return 0
+	done
 	say "building grogso (log: $log)" >&2
 	(
 		cd "$LAB_TOP" || exit 1
