@@ -56,12 +56,14 @@ moves with jiffies) is written again; a case, or a batch of a capture,
 counts once two trains written within one tick gave the same frames.
 """
 
+import ctypes
 import fcntl
 import json
 import logging
 import os
 import random
 import select
+import signal
 import socket
 import struct
 import subprocess
@@ -882,6 +884,12 @@ def grogso(binary, extra, work, name, batches, mode):
 # ---- grogso live ------------------------------------------------------------
 
 LIVE_HOLD_US = 100_000                  # a train is written well within it
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent():
+    """in the child: SIGTERM when this script ends, however it ends"""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class Live:
@@ -916,7 +924,7 @@ class Live:
             with open(errpath, "w") as err:
                 self.procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                                    stdout=subprocess.DEVNULL,
-                                                   stderr=err))
+                                                   stderr=err, preexec_fn=die_with_parent))
             for _ in range(100):
                 with open(errpath) as f:
                     text = f.read()
