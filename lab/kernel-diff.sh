@@ -17,7 +17,7 @@
 #   --live tap|packet  grogso runs as the daemon (bridge mode, on TAPs or
 #                      on AF_PACKET sockets on veths) instead of replay,
 #                      holding aggregates (--gro-hold-us) until each train
-#                      is in; with the cases or --random
+#                      or batch is in
 #   --grogso-arg ARG (repeatable) adds ARG to grogso's options.
 #
 # Run as root.  Needs python3 with scapy and ethtool.  Exit 0 when

@@ -33,7 +33,8 @@ has the same time and batches are a second apart, so `grogso replay
 --gso=offload it writes every aggregate whole, with --gso=software
 --gso-ipid=linux it segments them again.  --grogso-arg adds an option to
 both command lines (the test uses it to check that a difference is seen).
-With --live the grogso side is the daemon instead (see Live).
+With --live the grogso side is the daemon instead (see Live), a train or
+a batch of a capture at a time.
 
 Then, flow by flow (the kernel completes what is held at the end in the
 order of its hash buckets, so only the order within a flow is defined),
@@ -790,7 +791,7 @@ def cut(pkts, batch, gap_us):
     return out
 
 
-def pcap_main(binary, extra, work, path, batch, gap_us):
+def pcap_main(binary, extra, work, path, batch, gap_us, live_io):
     try:
         with PcapReader(path) as r:
             linktype = r.linktype
@@ -806,9 +807,21 @@ def pcap_main(binary, extra, work, path, batch, gap_us):
     nframes = sum(len(b) for b in batches)
     print("%s: %d frames in %d batches" % (path, nframes, len(batches)))
     kgro, kgso = kernel_batches(open_lab(), batches)
+    lout = {mode: [] for mode in MODES}
+    if live_io:
+        live = Live(binary, extra, work, live_io)
+        try:
+            for b in batches:
+                for mode, out in zip(MODES, live.run(b)):
+                    lout[mode] += out
+        finally:
+            live.close()
     bad = 0
     for mode, kout in (("gro", kgro), ("gso", kgso)):
-        gout, recs = grogso(binary, extra, work, "pcap", batches, mode)
+        if live_io:
+            gout, recs = [f for f, _ in lout[mode]], recs_of(lout[mode])
+        else:
+            gout, recs = grogso(binary, extra, work, "pcap", batches, mode)
         errs = compare(kout, gout, recs, mode == "gro")
         gout = [f for f in gout if flow_of(f) != OTHER]
         what = ("aggregates (GRO; --gso=offload)" if mode == "gro" else
@@ -1138,12 +1151,12 @@ def main():
         print(__doc__)
         return 2
     binary, work = args[0], args[1]
-    if opt["--pcap"] and opt["--live"]:
-        print("--live takes the cases or --random, not --pcap")
+    if opt["--live"] not in (None, "tap", "packet"):
+        print("--live=%s: tap or packet" % opt["--live"])
         return 2
     if opt["--pcap"]:
         return pcap_main(binary, extra, work, opt["--pcap"], int(opt["--batch"]),
-                         int(opt["--batch-gap-us"]))
+                         int(opt["--batch-gap-us"]), opt["--live"])
     names = args[2:]
     if opt["--random"] is not None:
         if not opt["--random"].isdigit():
@@ -1163,9 +1176,6 @@ def main():
             print("unknown case %s; the cases: %s, and random:SEED:I" % (
                 name, " ".join(list(CASES) + list(CAVEATS))))
             return 2
-    if opt["--live"] not in (None, "tap", "packet"):
-        print("--live=%s: tap or packet" % opt["--live"])
-        return 2
     lab = open_lab()
     live = Live(binary, extra, work, opt["--live"]) if opt["--live"] else None
     try:
