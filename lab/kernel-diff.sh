@@ -3,8 +3,9 @@
 #
 # lab/kernel-diff.sh: put frames through the running kernel's GRO (and its
 # GSO after it) and through grogso (replay, or the daemon with --live),
-# and compare what comes out, flow by flow, byte for byte.  lab/kernel_diff.py does the work, in a
-# network namespace this script makes and removes again.
+# and compare what comes out, flow by flow, byte for byte.
+# lab/kernel_diff.py does the work, in a network namespace this script
+# makes and removes again.
 #
 #   lab/kernel-diff.sh [CASE...]        the built-in cases (all by default)
 #   lab/kernel-diff.sh --pcap FILE [--batch N] [--batch-gap-us N]
@@ -29,7 +30,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 usage() {
-	sed -n '4,26p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '4,27p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 py_args=()
