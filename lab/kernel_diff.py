@@ -107,70 +107,55 @@ def payload(n, seed):
 # ---- the cases ------------------------------------------------------------
 
 
+def flow(n, size, each, l3, ip_of, l4, l4_of, dstopt=False):
+    """n frames of one flow: l3 (IP or IPv6) with the header fields
+    ip_of(i), then l4 (TCP or UDP) with l4_of(sent), sent being the
+    payload bytes before; each(i, ip, l4, d) may edit frame i."""
+    out, sent = [], 0
+    for i in range(n):
+        ip, hdr, d = ip_of(i), l4_of(sent), dict(len=size)
+        if each:
+            each(i, ip, hdr, d)
+        net = l3(**ip) / IPv6ExtHdrDestOpt() if dstopt else l3(**ip)
+        out.append(Ether(src=SMAC, dst=DMAC) / net / l4(**hdr) /
+                   Raw(payload(d["len"], i)))
+        sent += d["len"]
+    return out
+
+
+def ip4_of(ipid, idstep, df):
+    return lambda i: dict(src=SRC4, dst=DST4, id=(ipid + i * idstep) & 0xFFFF,
+                          flags="DF" if df else 0, ttl=64, tos=0)
+
+
+def ip6_of(label):
+    return lambda i: dict(src=SRC6, dst=DST6, hlim=64, fl=label, tc=0)
+
+
+def tcp_of(sport, seq, opts):
+    return lambda sent: dict(sport=sport, dport=5201, seq=seq + sent, ack=7, flags="A",
+                             window=502, options=list(opts))
+
+
 def tcp4(n, mss=1448, seq=1, sport=40000, ipid=100, idstep=1, df=True,
          opts=TS, each=None):
     """n segments of one TCP/IPv4 flow; each(i, ip, tcp, data) may edit one."""
-    out = []
-    s = seq
-    for i in range(n):
-        ip = dict(src=SRC4, dst=DST4, id=(ipid + i * idstep) & 0xFFFF,
-                  flags="DF" if df else 0, ttl=64, tos=0)
-        tcp = dict(sport=sport, dport=5201, seq=s, ack=7, flags="A",
-                   window=502, options=list(opts))
-        d = dict(len=mss)
-        if each:
-            each(i, ip, tcp, d)
-        data = payload(d["len"], i)
-        out.append(Ether(src=SMAC, dst=DMAC) / IP(**ip) / TCP(**tcp) / Raw(data)
-                   if data else Ether(src=SMAC, dst=DMAC) / IP(**ip) / TCP(**tcp))
-        s += len(data)
-    return out
+    return flow(n, mss, each, IP, ip4_of(ipid, idstep, df), TCP, tcp_of(sport, seq, opts))
 
 
 def tcp6(n, mss=1428, sport=40100, each=None, dstopt=False, opts=TS):
-    out = []
-    s = 1
-    for i in range(n):
-        ip = dict(src=SRC6, dst=DST6, hlim=64, fl=0x12345, tc=0)
-        tcp = dict(sport=sport, dport=5201, seq=s, ack=7, flags="A",
-                   window=502, options=list(opts))
-        d = dict(len=mss)
-        if each:
-            each(i, ip, tcp, d)
-        l3 = IPv6(**ip)
-        if dstopt:
-            l3 = l3 / IPv6ExtHdrDestOpt()
-        out.append(Ether(src=SMAC, dst=DMAC) / l3 / TCP(**tcp) /
-                   Raw(payload(d["len"], i)))
-        s += d["len"]
-    return out
-
-
-def udp_flow(n, size, sport, each, l3, ip_of, dstopt=False):
-    """n datagrams over l3 (IP or IPv6), ip_of(i) the header fields of
-    the i-th; each(i, ip, udp, d) may edit one"""
-    out = []
-    for i in range(n):
-        ip = ip_of(i)
-        udp = dict(sport=sport, dport=5201)
-        d = dict(len=size)
-        if each:
-            each(i, ip, udp, d)
-        net = l3(**ip) / IPv6ExtHdrDestOpt() if dstopt else l3(**ip)
-        out.append(Ether(src=SMAC, dst=DMAC) / net /
-                   UDP(**udp) / Raw(payload(d["len"], i)))
-    return out
+    return flow(n, mss, each, IPv6, ip6_of(0x12345), TCP, tcp_of(sport, 1, opts),
+                dstopt)
 
 
 def udp4(n, size=600, sport=41000, ipid=1, idstep=1, df=True, each=None):
-    return udp_flow(n, size, sport, each, IP, lambda i: dict(
-        src=SRC4, dst=DST4, id=(ipid + i * idstep) & 0xFFFF,
-        flags="DF" if df else 0, ttl=64, tos=0))
+    return flow(n, size, each, IP, ip4_of(ipid, idstep, df), UDP,
+                lambda sent: dict(sport=sport, dport=5201))
 
 
 def udp6(n, size=600, sport=41100, each=None, dstopt=False):
-    return udp_flow(n, size, sport, each, IPv6, lambda i: dict(
-        src=SRC6, dst=DST6, hlim=64, fl=7, tc=0), dstopt)
+    return flow(n, size, each, IPv6, ip6_of(7), UDP,
+                lambda sent: dict(sport=sport, dport=5201), dstopt)
 
 
 def at(k, fn):
@@ -819,10 +804,10 @@ def pcap_main(binary, extra, work, path, batch, gap_us, live_io):
     bad = 0
     for mode, kout in (("gro", kgro), ("gso", kgso)):
         if live_io:
-            gout, recs = [f for f, _ in lout[mode]], recs_of(lout[mode])
+            gout, sizes = [f for f, _ in lout[mode]], sizes_of(lout[mode])
         else:
-            gout, recs = grogso(binary, extra, work, "pcap", batches, mode)
-        errs = compare(kout, gout, recs, mode == "gro")
+            gout, sizes = grogso(binary, extra, work, "pcap", batches, mode)
+        errs = compare(kout, gout, sizes if mode == "gro" else None)
         gout = [f for f in gout if flow_of(f) != OTHER]
         what = ("aggregates (GRO; --gso=offload)" if mode == "gro" else
                 "segments (GRO then GSO; --gso=software --gso-ipid=linux)")
@@ -890,8 +875,13 @@ def grogso(binary, extra, work, name, batches, mode):
     # a frame replay leaves alone keeps a partial checksum as it came,
     # where the kernel marks it NEEDS_CSUM: completed, as the kernel's are
     out = [completed(f) for f in read_pcap(outp)]
-    recs = [json.loads(l) for l in open(logp) if l.strip()]
-    return out, [x for x in recs if x.get("ev") == "gro"]
+    sizes = {}
+    for line in open(logp):
+        r = json.loads(line) if line.strip() else {}
+        if r.get("ev") == "gro" and r["segs"] > 1:
+            key = (r["proto"][:3].upper(), r["src"], r["dst"], r["sport"], r["dport"])
+            sizes.setdefault(key, []).append(r["gso_size"])
+    return out, sizes
 
 
 # ---- grogso live ------------------------------------------------------------
@@ -977,17 +967,14 @@ class Live:
             p.wait()
 
 
-def recs_of(pairs):
-    """aggregate records, as grogso's log has them, made from captured
-    (frame, gso_size) pairs: what compare() takes the gso_size from"""
-    recs = []
+def sizes_of(pairs):
+    """the gso_size of every aggregate among captured (frame, gso_size)
+    pairs, per address and port pair, as grogso() gives them"""
+    sizes = {}
     for f, gs in pairs:
-        fl = flow_of(f)
-        if gs and fl != OTHER:
-            recs.append({"segs": 2, "gso_size": gs,
-                         "proto": fl[0].lower() + ("6" if ":" in fl[1] else "4"),
-                         "src": fl[1], "dst": fl[2], "sport": fl[3], "dport": fl[4]})
-    return recs
+        if gs and flow_of(f) != OTHER:
+            sizes.setdefault(flow_of(f)[:5], []).append(gs)
+    return sizes
 
 
 # ---- comparing ------------------------------------------------------------
@@ -1089,10 +1076,10 @@ def first_diff(a, b):
     return min(len(a), len(b))
 
 
-def compare(kout, gout, recs, whole):
+def compare(kout, gout, sizes):
     """kout: (frame, gso_size) the kernel gave; gout: grogso's frames;
-    recs: grogso's aggregate log; whole: the aggregates were written
-    whole, so their gso_size is compared too"""
+    sizes: the gso_size of grogso's aggregates per address and port pair
+    (see sizes_of), None when they were not written whole"""
     errs = []
     kf, gf = {}, {}
     for frame, gso_size in kout:
@@ -1117,19 +1104,14 @@ def compare(kout, gout, recs, whole):
                             "  grogso %s\n    %s" % (
                                 fl, i, at, describe(kfr), kfr[at:at + 16].hex(),
                                 describe(gfr), gfr[at:at + 16].hex()))
-    if whole:
-        # the gso_size of every aggregate, from grogso's log, which names
-        # flows without their VLAN or flow label: compared per address and
-        # port pair
-        ks = {}
-        for fl in kf:
-            ks.setdefault(fl[:5], []).extend(gs for _, gs in kf[fl] if gs)
-        for key, ksizes in ks.items():
-            sizes = [r["gso_size"] for r in recs if r["segs"] > 1 and
-                     (r["proto"][:3], r["src"], r["dst"], r["sport"], r["dport"]) ==
-                     (key[0].lower(), key[1], key[2], key[3], key[4])]
-            if sorted(sizes) != sorted(ksizes):
-                errs.append("%s: gso_size kernel %s, grogso %s" % (key, ksizes, sizes))
+    if sizes is not None:
+        # per address and port pair: grogso's log names flows without
+        # their VLAN or flow label
+        ks = sizes_of(kout)
+        for key in {fl[:5] for fl in kf}:
+            if sorted(sizes.get(key, [])) != sorted(ks.get(key, [])):
+                errs.append("%s: gso_size kernel %s, grogso %s" % (
+                    key, ks.get(key, []), sizes.get(key, [])))
     return errs
 
 
@@ -1218,11 +1200,11 @@ def run_cases(binary, extra, work, names, lab, live):
         else:
             for mode, kout in (("gro", kgro), ("gso", kgso)):
                 if live:
-                    gout, recs = [f for f, _ in lout[mode]], recs_of(lout[mode])
+                    gout, sizes = [f for f, _ in lout[mode]], sizes_of(lout[mode])
                 else:
-                    gout, recs = grogso(binary, extra, work, name, [frames], mode)
+                    gout, sizes = grogso(binary, extra, work, name, [frames], mode)
                 errs += ["%s: %s" % (mode.upper(), e)
-                         for e in compare(kout, gout, recs, mode == "gro")]
+                         for e in compare(kout, gout, sizes if mode == "gro" else None)]
         segs = " ".join("%d" % -(-l4_payload(f) // gs) if gs else "1" for f, gs in kgro[:40])
         segs += " ..." if len(kgro) > 40 else ""
         what = "%d frames in; GRO: %d out, segments %s; GRO+GSO: %d out" % (
