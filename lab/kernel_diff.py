@@ -713,15 +713,29 @@ def received(s, wait):
     return out
 
 
+def clear(socks):
+    """empty captures and their loss counters before a train"""
+    for c in socks:
+        drain(c, 0)
+        lost(c)
+
+
+def collect(socks, what):
+    """received() of each capture once the train is through; a frame
+    a capture lost is an error"""
+    out = tuple(received(c, QUIET_S) for c in socks)
+    drops = sum(lost(c) for c in socks)
+    if drops:
+        raise RuntimeError("the captures of %s lost %d frames" % (what, drops))
+    return out
+
+
 def kernel_once(lab, frames):
     """write one train within a tick: what GRO passed up on the TAP and
     what left the veth (GRO, then GSO); None if a tick came in between"""
     fd, gro_s, gso_s = lab
     frames = [vnet_hdr(f) + f for f in frames]
-    drain(gro_s, 0)
-    drain(gso_s, 0)
-    lost(gro_s)
-    lost(gso_s)
+    clear((gro_s, gso_s))
     t = time.clock_gettime_ns(CLOCK_MONOTONIC_COARSE)
     while time.clock_gettime_ns(CLOCK_MONOTONIC_COARSE) == t:
         pass
@@ -730,11 +744,7 @@ def kernel_once(lab, frames):
         os.write(fd, f)
     t1 = time.clock_gettime_ns(CLOCK_MONOTONIC_COARSE)
     time.sleep(FLUSH_TIMEOUT_NS * 2e-9)
-    out = (received(gro_s, QUIET_S), received(gso_s, QUIET_S))
-    drops = lost(gro_s) + lost(gso_s)
-    if drops:
-        raise RuntimeError("the captures lost %d frames of a batch of %d" %
-                           (drops, len(frames)))
+    out = collect((gro_s, gso_s), "the kernel's output (a batch of %d)" % len(frames))
     return out if t0 == t1 else None
 
 
@@ -947,18 +957,12 @@ class Live:
     def run(self, frames):
         """(aggregates, segments): what grogso wrote for the train, each
         as (frame, gso_size) as received() gives the kernel's"""
-        for mode in MODES:
-            drain(self.rx[mode], 0)
-            lost(self.rx[mode])
+        clear(self.rx.values())
         for mode in MODES:
             for f in frames:
                 self.tx[mode].send(vnet_hdr(f) + f)
         time.sleep(LIVE_HOLD_US * 2e-6)
-        out = tuple(received(self.rx[mode], QUIET_S) for mode in MODES)
-        drops = sum(lost(self.rx[mode]) for mode in MODES)
-        if drops:
-            raise RuntimeError("the captures of grogso's output lost %d frames" % drops)
-        return out
+        return collect([self.rx[mode] for mode in MODES], "grogso's output")
 
     def close(self):
         for p in self.procs:
