@@ -328,17 +328,19 @@ static int packet_open(struct port *pt, const struct config *c)
 		snprintf(tov, sizeof(tov), " (each handed over full, or by a "
 			 "timer of %u ms)", RING_BLOCK_TOV_MS);
 	if (pt->u.packet.ring)
-		log_info("%s: packet:%s ifindex %d MTU %u gso_max_size %u "
-			 "carrier %s, receive: ring of %u %s of %u bytes%s",
-			 pt->name, pt->ifname, l.ifindex, l.mtu,
+		log_info("%s: packet:%s ifindex %d MAC " MAC_FMT " MTU %u "
+			 "gso_max_size %u carrier %s, receive: ring of %u %s of "
+			 "%u bytes%s", pt->name, pt->ifname, l.ifindex,
+			 MAC_ARGS(l.mac), l.mtu,
 			 pt->caps.gso_max_size, l.carrier ? "on" : "off",
 			 pt->u.packet.unit_nr,
 			 pt->u.packet.ring_blocks ? "blocks" : "slots",
 			 pt->u.packet.unit_size, tov);
 	else
-		log_info("%s: packet:%s ifindex %d MTU %u gso_max_size %u "
-			 "carrier %s, receive: recvmmsg", pt->name, pt->ifname,
-			 l.ifindex, l.mtu, pt->caps.gso_max_size,
+		log_info("%s: packet:%s ifindex %d MAC " MAC_FMT " MTU %u "
+			 "gso_max_size %u carrier %s, receive: recvmmsg",
+			 pt->name, pt->ifname, l.ifindex, MAC_ARGS(l.mac), l.mtu,
+			 pt->caps.gso_max_size,
 			 l.carrier ? "on" : "off");
 	return 0;
 }

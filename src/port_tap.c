@@ -138,8 +138,9 @@ static int tap_open(struct port *pt, const struct config *c)
 	tap_mac(pt->ifname, pt->caps.mac);
 	/* The carrier follows the fd, which we hold: the link is ours. */
 	pt->link_up = 1;
-	log_info("%s: tap:%s ifindex %d MTU %u gso_max_size %u, offloads "
-		 "negotiated: %s", pt->name, pt->ifname, l.ifindex, l.mtu,
+	log_info("%s: tap:%s ifindex %d MAC " MAC_FMT " (grogso's) MTU %u "
+		 "gso_max_size %u, offloads negotiated: %s", pt->name,
+		 pt->ifname, l.ifindex, MAC_ARGS(pt->caps.mac), l.mtu,
 		 pt->caps.gso_max_size, off);
 	return 0;
 }

@@ -23,6 +23,10 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* a MAC address in a message: "..." MAC_FMT "...", MAC_ARGS(mac) */
+#define MAC_FMT "%02x:%02x:%02x:%02x:%02x:%02x"
+#define MAC_ARGS(m) (m)[0], (m)[1], (m)[2], (m)[3], (m)[4], (m)[5]
+
 /* ---- the aggregate log ---- */
 
 enum log_format { LOG_FMT_TEXT = 0, LOG_FMT_JSON };
