@@ -528,8 +528,8 @@ static void gen_send(struct fwd *f, unsigned int port, struct pkt *q,
 
 /*
  * Ethernet header of a reply to @p leaving @port: to @dmac (NULL: the
- * frame's source), from the port's MAC, with @p's VLAN tag if it had one.
- * Returns the header length.
+ * frame's source), from the port's MAC; untagged, as fwd_input takes
+ * nothing tagged.  Returns the header length.
  */
 static uint32_t eth_reply(const struct fwd *f, unsigned int port,
 			  const struct pkt *p, const uint8_t *dmac,
@@ -537,12 +537,6 @@ static uint32_t eth_reply(const struct fwd *f, unsigned int port,
 {
 	memcpy(out, dmac ? dmac : p->data + 6, 6);
 	memcpy(out + 6, f->port[port].mac, 6);
-	if (p->has_vlan) {
-		put_be16(out + 12, ETHTYPE_VLAN);
-		put_be16(out + 14, p->vlan_tci);
-		put_be16(out + 16, type);
-		return ETH_HLEN_ + 4;
-	}
 	put_be16(out + 12, type);
 	return ETH_HLEN_;
 }
@@ -1854,6 +1848,21 @@ void fwd_set_port(struct fwd *f, unsigned int port,
 	ip6_ll_from_mac(f->ll[port], info->mac);
 }
 
+/* The 802.1Q tag out of @p's head; the offsets follow. */
+static void vlan_strip(struct pkt *p)
+{
+	memmove(p->data + VLAN_HLEN_, p->data, 12);
+	p->data += VLAN_HLEN_;
+	p->len -= VLAN_HLEN_;
+	p->l3_off -= VLAN_HLEN_;
+	if (p->l4_off)
+		p->l4_off -= VLAN_HLEN_;
+	if (p->pay_off)
+		p->pay_off -= VLAN_HLEN_;
+	p->has_vlan = 0;
+	p->vlan_tci = 0;
+}
+
 void fwd_input(struct fwd *f, unsigned int in_port, struct pkt *p,
 	       uint64_t now_ns)
 {
@@ -1879,6 +1888,21 @@ void fwd_input(struct fwd *f, unsigned int in_port, struct pkt *p,
 	if (!bcast && !mcast && memcmp(dmac, f->port[in_port].mac, 6)) {
 		drop(f, in_port, p, DROP_OTHER_HOST);
 		return;
+	}
+	if (p->has_vlan) {
+		/* the ports have no VLAN interfaces: as Linux, take a
+		 * priority tag (VLAN 0) as none, and nothing else tagged */
+		if (p->vlan_tci & VLAN_VID_MASK) {
+			drop(f, in_port, p, DROP_VLAN);
+			return;
+		}
+		vlan_strip(p);
+	}
+	/* a router forwards the datagram, not the padding of a short
+	 * frame after it (Linux trims it on input too) */
+	if (p->ip_pad && !p->frag_bytes) {
+		p->len = p->l3_off + pkt_ip_len(p);
+		p->ip_pad = 0;
 	}
 	switch (p->l3) {
 	case PKT_L3_ARP:

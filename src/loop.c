@@ -35,7 +35,6 @@
 #define LOOP_FWD_TICK_S 0.1             /* neighbour retries and expiry */
 #define LOOP_DRAIN_MS 2000              /* exit: how long queued frames may wait */
 #define LOOP_HOLD_MIN_S 10e-6           /* do not spin on a timer shorter than this */
-#define VLAN_HLEN_ 4
 
 struct loop;
 

@@ -14,7 +14,6 @@
 #include "grogso/csum.h"
 #include "grogso/pkt.h"
 
-#define VLAN_HLEN 4
 #define IPV4_HLEN_MIN 20
 #define IPV6_HLEN 40
 #define TCP_HLEN_MIN 20
@@ -377,12 +376,12 @@ enum drop_reason pkt_parse(struct pkt *p)
 	type = get_be16(p->data + 12);
 	p->l3_off = ETH_HLEN_;
 	if (type == ETHTYPE_VLAN) {
-		if (p->len < ETH_HLEN_ + VLAN_HLEN)
+		if (p->len < ETH_HLEN_ + VLAN_HLEN_)
 			return DROP_VLAN_TRUNC;
 		p->has_vlan = 1;
 		p->vlan_tci = get_be16(p->data + 14);
 		type = get_be16(p->data + 16);
-		p->l3_off = ETH_HLEN_ + VLAN_HLEN;
+		p->l3_off = ETH_HLEN_ + VLAN_HLEN_;
 	}
 	p->ethertype = type;
 	switch (type) {

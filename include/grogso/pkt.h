@@ -39,6 +39,8 @@
 #define PKT_BUF_SIZE (PKT_HEADROOM + PKT_DATA_MAX)
 
 #define ETH_HLEN_ 14
+#define VLAN_HLEN_ 4                    /* an 802.1Q tag */
+#define VLAN_VID_MASK 0x0fff            /* the VLAN ID in the tag's TCI */
 #define IPV6_HLEN_ 40                   /* the fixed IPv6 header */
 #define ETHTYPE_IPV4 0x0800
 #define ETHTYPE_ARP 0x0806

@@ -51,7 +51,8 @@
 	X(CONTROL, "control")           /* ARP/NDP/ICMP handled or refused */ \
 	X(LOCAL, "local")               /* addressed to grogso, consumed */ \
 	X(OTHER_HOST, "other-host")     /* route mode: not our MAC */ \
-	X(MARTIAN, "martian")           /* route mode: impossible address (RFC 1812 5.3.7) */
+	X(MARTIAN, "martian")           /* route mode: impossible address (RFC 1812 5.3.7) */ \
+	X(VLAN, "vlan")                 /* route mode: tagged, VLAN ID not 0 */
 
 /*
  * Passes: forwarded, but not offered to GRO.  The reason GRO left it.

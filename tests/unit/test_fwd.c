@@ -673,6 +673,67 @@ static void test_forward_decrements_ttl_keeps_checksum_and_rewrites_macs(void **
 	assert_memory_equal(p->data + 14 + 12, before + 14 + 12, len - 26);
 }
 
+/* An 802.1Q tag with @tci put in after the MAC addresses. */
+static struct pkt *tagged(struct env *e, struct pkt *p, uint16_t tci)
+{
+	uint8_t b[256];
+	uint32_t len = p->len;
+
+	assert_true(len + 4 <= sizeof(b));
+	memcpy(b, p->data, 12);
+	put16(b + 12, 0x8100);
+	put16(b + 14, tci);
+	memcpy(b + 16, p->data + 12, len - 12);
+	pkt_free(&e->pool, p);
+	return raw_pkt(e, b, len + 4);
+}
+
+static void test_priority_tag_taken_as_none_other_vlans_dropped(void **state)
+{
+	struct env *e = *state;
+	struct pkt *p, *plain;
+
+	send_arp(e, FWD_PORT_LAN, 2, h1_mac, "198.18.1.2", "198.18.1.1", 0);
+	/* VLAN 0, priority 5: routed as an untagged frame is */
+	plain = tcp4(e, wan_mac, h2_mac, "198.19.1.2", "198.18.1.2", 64, 7, 1, 40);
+	fwd_input(e->f, FWD_PORT_WAN, plain, 0);
+	assert_int_equal(e->nout, 1);
+	p = tcp4(e, wan_mac, h2_mac, "198.19.1.2", "198.18.1.2", 64, 7, 1, 40);
+	fwd_input(e->f, FWD_PORT_WAN, tagged(e, p, 5u << 13), 0);
+	assert_int_equal(e->nout, 2);
+	assert_int_equal(e->out[1]->len, e->out[0]->len);
+	assert_memory_equal(e->out[1]->data, e->out[0]->data, e->out[0]->len);
+	assert_int_equal(e->out[1]->has_vlan, 0);
+	/* VLAN 10: no interface of grogso's is on it */
+	p = tcp4(e, wan_mac, h2_mac, "198.19.1.2", "198.18.1.2", 64, 7, 1, 40);
+	fwd_input(e->f, FWD_PORT_WAN, tagged(e, p, 10), 0);
+	assert_int_equal(e->nout, 2);
+	assert_int_equal(e->st[1].drop[DROP_VLAN], 1);
+}
+
+static void test_padding_after_datagram_not_forwarded(void **state)
+{
+	struct env *e = *state;
+	struct pkt *p;
+	uint8_t b[64];
+	uint32_t len;
+
+	send_arp(e, FWD_PORT_LAN, 2, h1_mac, "198.18.1.2", "198.18.1.1", 0);
+	p = tcp4(e, wan_mac, h2_mac, "198.19.1.2", "198.18.1.2", 64, 7, 1, 2);
+	len = p->len;                   /* 56: padded to 60 on a wire */
+	assert_true(len < 60);
+	memcpy(b, p->data, len);
+	memset(b + len, 0xee, 60 - len);
+	pkt_free(&e->pool, p);
+	p = raw_pkt(e, b, 60);
+	assert_true(p->ip_pad);
+	fwd_input(e->f, FWD_PORT_WAN, p, 0);
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(e->out[0]->len, len);
+	assert_int_equal(e->out[0]->data[14 + 8], 63);
+	assert_memory_equal(e->out[0]->data + 14 + 12, b + 14 + 12, len - 26);
+}
+
 static void test_ttl_one_sends_time_exceeded_from_ingress_address(void **state)
 {
 	struct env *e = *state;
@@ -1376,6 +1437,8 @@ int main(void)
 		T(test_ping6_gets_exact_reply),
 		T(test_route_longest_prefix_match_and_default),
 		T(test_forward_decrements_ttl_keeps_checksum_and_rewrites_macs),
+		T(test_priority_tag_taken_as_none_other_vlans_dropped),
+		T(test_padding_after_datagram_not_forwarded),
 		T(test_ttl_one_sends_time_exceeded_from_ingress_address),
 		T(test_ttl_one_ipv6_sends_time_exceeded),
 		T(test_no_route_sends_unreachable),
