@@ -15,10 +15,13 @@
 #                                       N random trains (and the CASEs
 #                                       named); train I of seed S is the
 #                                       CASE random:S:I
-#   --live tap|packet  grogso runs as the daemon (bridge mode, on TAPs or
-#                      on AF_PACKET sockets on veths) instead of replay,
-#                      holding aggregates (--gro-hold-us) until each train
-#                      or batch is in
+#   --live tap|packet  grogso runs as the daemon (on TAPs or on AF_PACKET
+#                      sockets on veths) instead of replay, holding
+#                      aggregates (--gro-hold-us) until each train or
+#                      batch is in
+#   --mode bridge|route  with --live: bridge mode (the default), or route
+#                      mode against the kernel's forwarding, each router
+#                      sending to a next hop that answers ARP and NDP
 #   --grogso-arg ARG (repeatable) adds ARG to grogso's options.
 #
 # Run as root.  Needs python3 with scapy and ethtool.  Exit 0 when
@@ -30,7 +33,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 usage() {
-	sed -n '4,27p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '4,30p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 py_args=()
@@ -43,6 +46,7 @@ while [ $# -gt 0 ]; do
 	--random) py_args+=("--random=${2:?}"); shift ;;
 	--seed) py_args+=("--seed=${2:?}"); shift ;;
 	--live) py_args+=("--live=${2:?}"); shift ;;
+	--mode) py_args+=("--mode=${2:?}"); shift ;;
 	-h | --help) usage; exit 0 ;;
 	-*) usage >&2; exit 2 ;;
 	*) break ;;
@@ -61,7 +65,8 @@ fi
 
 ns=kdiff$$
 work=$(mktemp -d "${TMPDIR:-/tmp}/grogso-kdiff.XXXXXX")
-trap 'ip netns del "$ns" 2>/dev/null; rm -rf "$work"' EXIT
+# kernel_diff.py makes "${ns}l" for the next hops of --mode route
+trap 'ip netns del "$ns" 2>/dev/null; ip netns del "${ns}l" 2>/dev/null || true; rm -rf "$work"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 ip netns add "$ns"

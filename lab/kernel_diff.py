@@ -3,9 +3,11 @@
 """Compare grogso's GRO, and its GRO then GSO, with the running kernel's.
 
     kernel_diff.py [--grogso-arg=ARG]... [--random=N [--seed=S]]
-                   [--live=tap|packet] GROGSO WORKDIR [CASE...]
+                   [--live=tap|packet [--mode=bridge|route]]
+                   GROGSO WORKDIR [CASE...]
     kernel_diff.py [--grogso-arg=ARG]... --pcap=FILE [--batch=N]
-                   [--batch-gap-us=N] GROGSO WORKDIR
+                   [--batch-gap-us=N] [--live=tap|packet [--mode=...]]
+                   GROGSO WORKDIR
 
 Run as root inside a network namespace of its own: lab/kernel-diff.sh
 makes one and runs this in it.  Every case is a short train of
@@ -34,7 +36,10 @@ has the same time and batches are a second apart, so `grogso replay
 --gso-ipid=linux it segments them again.  --grogso-arg adds an option to
 both command lines (the test uses it to check that a difference is seen).
 With --live the grogso side is the daemon instead (see Live), a train or
-a batch of a capture at a time.
+a batch of a capture at a time.  --mode=route (with --live) compares
+grogso's route mode with the kernel's forwarding: both route the trains
+to a next hop (see route_wiring), and the aggregates are captured as
+routed, on a veth with TSO behind the kernel's router.
 
 Then, flow by flow (the kernel completes what is held at the end in the
 order of its hash buckets, so only the order within a flow is defined),
@@ -63,6 +68,7 @@ import json
 import logging
 import os
 import random
+import re
 import select
 import signal
 import socket
@@ -98,6 +104,17 @@ SMAC, DMAC = "02:00:00:00:00:05", "02:00:00:00:00:04"
 SRC4, DST4 = "198.19.1.2", "198.18.1.2"
 SRC6, DST6 = "2001:db8:2::2", "2001:db8:1::2"
 TS = [("NOP", None), ("NOP", None), ("Timestamp", (1000, 2000))]
+
+# --mode=route: both routers take the trains on the WAN side (the kernel's
+# TAP has the address DMAC, grogso's port its own) and send them to a next
+# hop on a link of their own on the LAN side
+AGG, AGG_PEER = "kagg0", "kagg1"        # the kernel's LAN veth with TSO
+WAN_ADDRS = ("198.19.1.1/24", "2001:db8:2::1/64")
+LAN_ADDRS = ("192.0.2.1/24", "2001:db8:9::1/64")
+NEXT_HOPS = ("192.0.2.2", "2001:db8:9::2")
+ROUTES = (("198.18.1.0/24", NEXT_HOPS[0]), ("2001:db8:1::/64", NEXT_HOPS[1]))
+KERNEL_LAN_MAC, NEXT_HOP_MAC = "02:00:00:00:01:04", "02:00:00:00:01:02"
+CLONE_NEWNET = 0x40000000
 
 
 def payload(n, seed):
@@ -384,7 +401,8 @@ CAVEATS = {
         overtaken(lambda p: p[UDP].chksum == 0, "no UDP checksum")),
     "udp4-padded-overtake": (
         lambda: padded(udp4(6, each=only(3, lambda ip, u, d: setf(d, "len", 4)))),
-        overtaken(lambda p: len(p) > 14 + p[IP].len, "padding")),
+        # the short datagram (route mode forwards it without its padding)
+        overtaken(lambda p: p[UDP].len == 8 + 4, "padding")),
     "tcp4-gro-max-segs": (lambda: tcp4(80, mss=100), capped),
     "tcp4-many-flows": (many_flows, crowded),
 }
@@ -588,26 +606,49 @@ def capture(dev):
     return s
 
 
-def in_named_netns():
-    """whether this process runs in a namespace made with `ip netns add`"""
+def netns_name():
+    """the name of this process's network namespace if it was made with
+    `ip netns add`, else None"""
     me = os.stat("/proc/self/ns/net").st_ino
     try:
         names = os.listdir("/run/netns")
     except OSError:
-        return False
+        return None
     for n in names:
         try:
             if os.stat(os.path.join("/run/netns", n)).st_ino == me:
-                return True
+                return n
         except OSError:
             pass
-    return False
+    return None
 
 
-def open_lab():
-    """the TAP with NAPI, bridged to a veth without segmentation offloads;
-    returns the TAP's fd and captures on the TAP and on the veth's peer"""
-    if not in_named_netns():
+def in_netns(name, fn):
+    """fn() run in the network namespace `name` (a socket it opens stays
+    there)"""
+    libc = ctypes.CDLL(None, use_errno=True)
+    home = os.open("/proc/self/ns/net", os.O_RDONLY)
+    there = os.open(os.path.join("/run/netns", name), os.O_RDONLY)
+    try:
+        if libc.setns(there, CLONE_NEWNET):
+            raise OSError(ctypes.get_errno(), "setns %s" % name)
+        try:
+            return fn()
+        finally:
+            if libc.setns(home, CLONE_NEWNET):
+                raise OSError(ctypes.get_errno(), "setns back")
+    finally:
+        os.close(home)
+        os.close(there)
+
+
+def open_lab(route=False):
+    """the TAP with NAPI, and behind it a veth without segmentation
+    offloads; returns the TAP's fd, a capture of the aggregates and a
+    capture of the segments.  Bridge mode: the TAP is bridged to the veth;
+    the aggregates are captured on the TAP, as GRO passes them up.  Route
+    mode (see route_wiring): captured once routed"""
+    if not netns_name():
         print("kernel_diff.py sets up devices and sysctls of its own: run it in a "
               "network namespace of its own, made with ip netns (lab/kernel-diff.sh "
               "does that)")
@@ -620,7 +661,9 @@ def open_lab():
     except OSError as e:
         print("SKIP: TUNSETIFF with IFF_NAPI: %s" % e)
         sys.exit(77)
-    sh("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1")
+    if not route:
+        sh("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
+           "net.ipv6.conf.default.disable_ipv6=1")
     # with br_netfilter, a bridge runs IP frames through checks of the
     # IP layer first, which cut their Ethernet padding: not the bridge's
     # own forwarding, which is what is compared
@@ -633,12 +676,14 @@ def open_lab():
         f.write(str(FLUSH_TIMEOUT_NS))
     sh("ethtool -K %s gro on rx-gro-list off rx-udp-gro-forwarding on >/dev/null" % TAP)
     # left from an earlier run in this namespace (the TAP goes with its fd)
-    subprocess.run("ip link del %s; ip link del %s" % (BRIDGE, VETH), shell=True,
-                   stderr=subprocess.DEVNULL)
+    subprocess.run("ip link del %s; ip link del %s; ip link del %s" % (BRIDGE, VETH, AGG),
+                   shell=True, stderr=subprocess.DEVNULL)
     sh("ip link add %s type bridge && ip link add %s type veth peer name %s" %
        (BRIDGE, VETH, PEER))
     sh("ethtool -K %s tso off tx-udp-segmentation off >/dev/null" % VETH)
     sh("ethtool -K %s gro off >/dev/null" % PEER)
+    if route:
+        return fd, *route_wiring()
     for dev in (TAP, VETH):
         sh("ip link set %s master %s" % (dev, BRIDGE))
     # a capture has both directions on one wire: a bridge that learnt the
@@ -647,6 +692,34 @@ def open_lab():
     for dev in (TAP, VETH, PEER, BRIDGE):
         sh("ip link set %s up" % dev)
     return fd, capture(TAP), capture(PEER)
+
+
+def route_wiring():
+    """the kernel routes from the TAP (the WAN side: the address DMAC
+    and WAN_ADDRS) to the bridge (the LAN side: KERNEL_LAN_MAC and
+    LAN_ADDRS), through NEXT_HOPS, permanent neighbours at NEXT_HOP_MAC.
+    With learning off the bridge floods every routed frame to the veth
+    without TSO (segments) and to a second veth with TSO (aggregates,
+    whole as routed)"""
+    sh("sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 "
+       "net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0")
+    sh("ip link add %s type veth peer name %s" % (AGG, AGG_PEER))
+    sh("ethtool -K %s gro off >/dev/null" % AGG_PEER)
+    sh("ip link set %s address %s" % (TAP, DMAC))
+    sh("ip link set %s address %s" % (BRIDGE, KERNEL_LAN_MAC))
+    for dev in (VETH, AGG):
+        sh("ip link set %s master %s && ip link set %s type bridge_slave learning off"
+           % (dev, BRIDGE, dev))
+    for dev in (TAP, VETH, PEER, AGG, AGG_PEER, BRIDGE):
+        sh("ip link set %s up" % dev)
+    for dev, addrs in ((TAP, WAN_ADDRS), (BRIDGE, LAN_ADDRS)):
+        for a in addrs:
+            sh("ip addr add %s dev %s%s" % (a, dev, " nodad" if ":" in a else ""))
+    for nh in NEXT_HOPS:
+        sh("ip neigh replace %s lladdr %s dev %s nud permanent" % (nh, NEXT_HOP_MAC, BRIDGE))
+    for prefix, nh in ROUTES:
+        sh("ip route replace %s via %s" % (prefix, nh))
+    return capture(AGG_PEER), capture(PEER)
 
 
 def lost(s):
@@ -786,7 +859,7 @@ def cut(pkts, batch, gap_us):
     return out
 
 
-def pcap_main(binary, extra, work, path, batch, gap_us, live_io):
+def pcap_main(binary, extra, work, path, batch, gap_us, live_io, route):
     try:
         with PcapReader(path) as r:
             linktype = r.linktype
@@ -799,12 +872,15 @@ def pcap_main(binary, extra, work, path, batch, gap_us, live_io):
               % (path, linktype))
         return 2
     batches = cut(pkts, batch, gap_us)
+    if route:
+        # to the router, whatever the capture's MAC
+        batches = [[mac_bytes(DMAC) + f[6:] for f in b] for b in batches]
     nframes = sum(len(b) for b in batches)
     print("%s: %d frames in %d batches" % (path, nframes, len(batches)))
-    kgro, kgso = kernel_batches(open_lab(), batches)
+    kgro, kgso = kernel_batches(open_lab(route), batches)
     lout = {mode: [] for mode in MODES}
     if live_io:
-        live = Live(binary, extra, work, live_io)
+        live = Live(binary, extra, work, live_io, route)
         try:
             for b in batches:
                 for mode, out in zip(MODES, live.run(b)):
@@ -906,19 +982,35 @@ def die_with_parent():
 
 
 class Live:
-    """grogso running in bridge mode, twice: one writing aggregates whole
-    (--gso=offload), one segmenting them.  io "tap": on two TAPs; a train
-    is sent out of the kernel on the WAN TAP (so grogso reads it from
-    the TAP) and what grogso writes to the LAN TAP is captured there.
-    io "packet": on AF_PACKET sockets on two veths; the train is sent
-    into the WAN veth's peer and captured at the LAN veth's peer.
-    Captures keep the virtio-net header (gso_size, partial checksums).
-    --gro-hold-us keeps every aggregate until a rule ends it or the
-    train is long over, so the batches grogso happens to read make no
-    difference: what comes out is what one batch gives."""
+    """grogso running, twice: one writing aggregates whole (--gso=offload),
+    one segmenting them.  io "tap": on two TAPs; a train is sent out of
+    the kernel on the WAN TAP (so grogso reads it from the TAP) and what
+    grogso writes to the LAN TAP is captured there.  io "packet": on
+    AF_PACKET sockets on two veths; the train is sent into the WAN veth's
+    peer and captured at the LAN veth's peer.  Captures keep the
+    virtio-net header (gso_size, partial checksums).  --gro-hold-us keeps
+    every aggregate until a rule ends it or the train is long over, so the
+    batches grogso happens to read make no difference: what comes out is
+    what one batch gives.
 
-    def __init__(self, binary, extra, work, io):
+    Bridge mode, or route mode (route=True) with the kernel's addresses,
+    routes and next hops (see route_wiring).  In route mode the LAN ends
+    (the LAN veth's peer, or the LAN TAP itself) move to a namespace of
+    their own, this one's name with "l" added, where they hold NEXT_HOPS
+    at NEXT_HOP_MAC: the kernel there answers grogso's ARP and neighbour
+    solicitations, and drops what grogso routes to it (it does not
+    forward).  Trains go to grogso's WAN MAC, and what comes out must come
+    from its LAN MAC, both as its start message gives them; that MAC is
+    then put where the kernel's (KERNEL_LAN_MAC) is, and the rest compared
+    byte for byte."""
+
+    def __init__(self, binary, extra, work, io, route=False):
         self.procs, self.tx, self.rx = [], {}, {}
+        self.route, self.lan_ns, self.mac = route, None, {}
+        if route:
+            self.lan_ns = netns_name() + "l"
+            subprocess.run(["ip", "netns", "del", self.lan_ns], stderr=subprocess.DEVNULL)
+            sh("ip netns add %s" % self.lan_ns)
         for k, mode in enumerate(MODES):
             wan, lan = "kdw%d" % k, "kdl%d" % k
             send, recv = wan, lan
@@ -930,10 +1022,22 @@ class Live:
                     sh("ip link add %s type veth peer name %s" % (dev, peer))
                     sh("ethtool -K %s gro off >/dev/null" % dev)
                     sh("ip link set %s up && ip link set %s up" % (dev, peer))
+                    if route:
+                        # this namespace's kernel routes too (the other
+                        # side of the comparison): not what grogso reads.
+                        # tc ingress runs after packet sockets; the
+                        # program returns TC_ACT_SHOT
+                        sh("tc qdisc add dev %s clsact && tc filter add dev %s ingress "
+                           "bpf bytecode '1,6 0 0 2,' da" % (dev, dev))
             errpath = os.path.join(work, "live.%s.err" % mode)
-            cmd = [binary, "-v", "--mode=bridge", "--wan=%s:%s" % (io, wan),
-                   "--lan=%s:%s" % (io, lan),
+            cmd = [binary, "-v", "--wan=%s:%s" % (io, wan), "--lan=%s:%s" % (io, lan),
                    "--gro-hold-us=%d" % LIVE_HOLD_US] + MODES[mode] + extra
+            if route:
+                cmd += (["--mode=route"] + ["--wan-addr=" + a for a in WAN_ADDRS] +
+                        ["--lan-addr=" + a for a in LAN_ADDRS] +
+                        ["--route=%s,%s" % r for r in ROUTES])
+            else:
+                cmd += ["--mode=bridge"]
             with open(errpath, "w") as err:
                 self.procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                                    stdout=subprocess.DEVNULL,
@@ -952,23 +1056,76 @@ class Live:
             t = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
             t.setsockopt(SOL_PACKET, PACKET_VNET_HDR, 1)
             t.bind((send, 0))
-            self.tx[mode], self.rx[mode] = t, capture(recv)
+            self.tx[mode] = t
+            if route:
+                self.mac[mode] = {}
+                for port in ("wan", "lan"):
+                    m = re.search(r"^grogso: %s: \S+ ifindex \d+ MAC ([0-9a-f:]{17})" % port,
+                                  text, re.M)
+                    if not m:
+                        self.close()
+                        raise RuntimeError("no MAC for %s in grogso's start message:\n%s"
+                                           % (port, text))
+                    self.mac[mode][port] = mac_bytes(m.group(1))
+                self.rx[mode] = self.next_hop(recv)
+            else:
+                self.rx[mode] = capture(recv)
+        if route:
+            self.resolve()
 
-    def run(self, frames):
+    def next_hop(self, dev):
+        """dev becomes the next hop, in the LAN namespace; a capture on it"""
+        ns = self.lan_ns
+        sh("ip link set %s netns %s" % (dev, ns))
+        sh("ip -n %s link set %s address %s" % (ns, dev, NEXT_HOP_MAC))
+        for nh, plen in zip(NEXT_HOPS, (24, 64)):
+            sh("ip -n %s addr add %s/%d dev %s%s" % (ns, nh, plen, dev,
+                                                      " nodad" if plen == 64 else ""))
+        sh("ip -n %s link set %s up" % (ns, dev))
+        return in_netns(ns, lambda: capture(dev))
+
+    def resolve(self):
+        """one datagram of each family through each grogso, until they come
+        out: the next hops are resolved before the first train (grogso
+        holds only a few packets for a neighbour it is resolving)"""
+        probes = [bytes(f) for f in udp4(1, sport=9) + udp6(1, sport=9)]
+        for _ in range(10):
+            out = self.run(probes, hold=False)
+            if all(len(o) == len(probes) for o in out):
+                return
+            time.sleep(0.5)
+        raise RuntimeError("grogso did not route to the next hops %s: they answered "
+                           "no ARP or neighbour solicitation?" % " ".join(NEXT_HOPS))
+
+    def run(self, frames, hold=True):
         """(aggregates, segments): what grogso wrote for the train, each
         as (frame, gso_size) as received() gives the kernel's"""
         clear(self.rx.values())
         for mode in MODES:
             for f in frames:
+                if self.route:
+                    f = self.mac[mode]["wan"] + f[6:]
                 self.tx[mode].send(vnet_hdr(f) + f)
-        time.sleep(LIVE_HOLD_US * 2e-6)
-        return collect([self.rx[mode] for mode in MODES], "grogso's output")
+        time.sleep(LIVE_HOLD_US * 2e-6 if hold else 0.2)
+        out = collect([self.rx[mode] for mode in MODES], "grogso's output")
+        if not self.route:
+            return out
+        # grogso's MAC where the kernel's is; another stays, a difference
+        ours = mac_bytes(KERNEL_LAN_MAC)
+        return tuple([(f[:6] + ours + f[12:] if f[6:12] == self.mac[mode]["lan"] else f, gs)
+                      for f, gs in o] for mode, o in zip(MODES, out))
 
     def close(self):
         for p in self.procs:
             p.terminate()
         for p in self.procs:
             p.wait()
+        if self.lan_ns:
+            subprocess.run(["ip", "netns", "del", self.lan_ns], stderr=subprocess.DEVNULL)
+
+
+def mac_bytes(text):
+    return bytes.fromhex(text.replace(":", ""))
 
 
 def sizes_of(pairs):
@@ -1122,7 +1279,7 @@ def compare(kout, gout, sizes):
 def main():
     args = sys.argv[1:]
     opt = {"--pcap": None, "--batch": "64", "--batch-gap-us": "100",
-           "--random": None, "--seed": None, "--live": None}
+           "--random": None, "--seed": None, "--live": None, "--mode": "bridge"}
     extra, rest = [], []
     for a in args:
         k, _, v = a.partition("=")
@@ -1140,9 +1297,16 @@ def main():
     if opt["--live"] not in (None, "tap", "packet"):
         print("--live=%s: tap or packet" % opt["--live"])
         return 2
+    if opt["--mode"] not in ("bridge", "route"):
+        print("--mode=%s: bridge or route" % opt["--mode"])
+        return 2
+    route = opt["--mode"] == "route"
+    if route and not opt["--live"]:
+        print("--mode=route needs --live: grogso replay does not route")
+        return 2
     if opt["--pcap"]:
         return pcap_main(binary, extra, work, opt["--pcap"], int(opt["--batch"]),
-                         int(opt["--batch-gap-us"]), opt["--live"])
+                         int(opt["--batch-gap-us"]), opt["--live"], route)
     names = args[2:]
     if opt["--random"] is not None:
         if not opt["--random"].isdigit():
@@ -1162,8 +1326,8 @@ def main():
             print("unknown case %s; the cases: %s, and random:SEED:I" % (
                 name, " ".join(list(CASES) + list(CAVEATS))))
             return 2
-    lab = open_lab()
-    live = Live(binary, extra, work, opt["--live"]) if opt["--live"] else None
+    lab = open_lab(route)
+    live = Live(binary, extra, work, opt["--live"], route) if opt["--live"] else None
     try:
         return run_cases(binary, extra, work, names, lab, live)
     finally:
