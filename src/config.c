@@ -86,8 +86,8 @@ static const struct opt_desc opts[] = {
 	  "who segments on egress [auto]" },
 	{ "gso-ipid", required_argument, OPT_GSO_IPID, "increment|fixed|linux",
 	  "IPv4 IDs of software segments [increment]" },
-	{ "gso-fixed-id", required_argument, OPT_GSO_FIXED_ID, "offload|software",
-	  "who segments fixed-ID aggregates [offload]" },
+	{ "gso-fixed-id", required_argument, OPT_GSO_FIXED_ID,
+	  "linux|offload|software", "who segments fixed-ID aggregates [linux]" },
 	{ "log-aggregates", required_argument, OPT_LOG_AGGREGATES, "FILE",
 	  "log every aggregate to FILE, - = stdout [off]" },
 	{ "log-format", required_argument, OPT_LOG_FORMAT, "text|json",
@@ -150,7 +150,7 @@ void config_usage(FILE *f)
 			snprintf(left, sizeof(left), "-%c, --%s", o->id, o->name);
 		else
 			snprintf(left, sizeof(left), "    --%s=%s", o->name, o->arg);
-		fprintf(f, "  %-40s %s\n", left, o->help);
+		fprintf(f, "  %-41s %s\n", left, o->help);
 	}
 }
 
@@ -416,7 +416,8 @@ static int parse_one(struct config *c, int id, const char *arg)
 	static const char *const udp_fixed[] = { "pass", "merge", NULL };
 	static const char *const gso[] = { "auto", "offload", "software", NULL };
 	static const char *const ipid[] = { "increment", "fixed", "linux", NULL };
-	static const char *const fixed_id[] = { "offload", "software", NULL };
+	static const char *const fixed_id[] = { "linux", "offload", "software",
+						NULL };
 	static const char *const fmt[] = { "text", "json", NULL };
 	static const char *const csum[] = { "lenient", "strict", NULL };
 	static const char *const mode[] = { "route", "bridge", NULL };
@@ -459,8 +460,9 @@ static int parse_one(struct config *c, int id, const char *arg)
 		c->gso_ipid = (enum config_gso_ipid)w;
 		break;
 	case OPT_GSO_FIXED_ID:
-		err = parse_word(id, arg, fixed_id, "offload or software",
-				 &c->gso_fixed_software);
+		err = parse_word(id, arg, fixed_id, "linux, offload or software",
+				 &w);
+		c->gso_fixed = (enum gso_fixed)w;
 		break;
 	case OPT_LOG_AGGREGATES:
 		if (!*arg)

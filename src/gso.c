@@ -359,3 +359,14 @@ int gso_seg_linearize(const struct gso_seg *s, uint8_t *out, size_t cap)
 		memcpy(out + s->hdr_len, s->pay, s->pay_len);
 	return (int)n;
 }
+
+int gso_fixed_here(enum gso_fixed how, const struct pkt *p, int whole_ok)
+{
+	if (p->agg.ipid_mode != PKT_IPID_FIXED || how == GSO_FIXED_OFFLOAD)
+		return 0;
+	if (how == GSO_FIXED_SOFTWARE)
+		return 1;
+	if (p->l3 != PKT_L3_IPV4 || p->l4_proto != IPPROTO_TCP_)
+		return 0;
+	return whole_ok <= 0 || !(p->data[p->l3_off + 6] & 0x40);  /* DF */
+}

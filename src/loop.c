@@ -106,8 +106,7 @@ static int want_software_gso(const struct config *c, const struct port *pt,
 {
 	if (c->gso == CONFIG_GSO_SOFTWARE || !pt->caps.gso)
 		return 1;
-	/* the vnet header cannot say "fixed ID": the kernel would renumber */
-	return c->gso_fixed_software && p->agg.ipid_mode == PKT_IPID_FIXED;
+	return gso_fixed_here(c->gso_fixed, p, pt->caps.fixed_id_whole);
 }
 
 static void drop(struct port *pt, struct pkt_pool *pool, struct pkt *p,
@@ -403,6 +402,7 @@ static void link_event(void *ctx, int deleted, const struct nl_link *l)
 			continue;
 		}
 		port_link_event(pt, l->carrier, l->mtu);
+		port_tx_features(pt);
 		if (l->gso_max_size)
 			pt->caps.gso_max_size = l->gso_max_size;
 		if (pt->caps.mtu != mtu) {

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "grogso/log.h"
+#include "grogso/nl.h"
 #include "grogso/port.h"
 
 static const struct port_ops *port_kind_ops(enum port_kind kind)
@@ -84,6 +85,8 @@ int port_open(struct port *pt, const char *name, unsigned int index,
 	err = pt->ops->open(pt, c);
 	if (err)
 		goto out;
+	pt->caps.fixed_id_whole = -1;   /* so that the first reading is told */
+	port_tx_features(pt);
 	ev_io_init(&pt->tx_w, tx_ready_cb, pt->fd, EV_WRITE);
 	pt->tx_w.data = pt;
 	return 0;
@@ -454,4 +457,28 @@ void port_link_event(struct port *pt, int up, uint32_t mtu)
 		 pt->ifname);
 	queue_free_all(pt, DROP_LINK_DOWN);
 	ev_io_stop(pt->loop, &pt->tx_w);
+}
+
+void port_tx_features(struct port *pt)
+{
+	static const char *const names[2] = {
+		"tx-tcp-segmentation", "tx-tcp-mangleid-segmentation",
+	};
+	int on[2] = { 0, 0 }, whole, err = 0;
+
+	if (pt->kind == PORT_KIND_PACKET && pt->caps.ifindex)
+		err = nl_features_get(pt->ifname, names, 2, on);
+	whole = !err && on[0] > 0 && on[1] > 0;
+	if (whole == pt->caps.fixed_id_whole)
+		return;
+	if (err)
+		log_warn("%s: %s: cannot read the ethtool features (%s): taken "
+			 "as without TSO", pt->name, pt->ifname, strerror(-err));
+	else if (pt->caps.fixed_id_whole >= 0 || pt->kind == PORT_KIND_PACKET)
+		log_info("%s: %s: %s", pt->name, pt->ifname, whole ?
+			 "TSO with tx-tcp-mangleid-segmentation: Linux would "
+			 "hand it a fixed-ID TCP aggregate with DF whole" :
+			 "no TSO with tx-tcp-mangleid-segmentation: Linux would "
+			 "segment fixed-ID TCP aggregates before it");
+	pt->caps.fixed_id_whole = whole;
 }

@@ -63,11 +63,13 @@ static void write_frame(struct replay *r, const uint8_t *data, uint32_t len)
 	r->st.tx_bytes += len;
 }
 
+/* The output stands for an egress like a veth: TSO, and IDs may stay
+ * fixed (tx-tcp-mangleid-segmentation). */
 static int want_software_gso(const struct config *c, const struct pkt *p)
 {
 	if (c->gso == CONFIG_GSO_SOFTWARE)
 		return 1;
-	return c->gso_fixed_software && p->agg.ipid_mode == PKT_IPID_FIXED;
+	return gso_fixed_here(c->gso_fixed, p, 1);
 }
 
 static void segment_and_write(struct replay *r, struct pkt *p)

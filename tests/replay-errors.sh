@@ -106,7 +106,7 @@ expect "^grogso: --gro-udp-fixed-id: 'drop': expected pass or merge" replay --gr
 expect "^grogso: --gro-hold-us: '10ms': expected" replay --gro-hold-us=10ms a b
 expect "^grogso: --gso: 'hw': expected auto, offload or software" replay --gso=hw a b
 expect "^grogso: --gso-ipid: 'random': expected" replay --gso-ipid=random a b
-expect "^grogso: --gso-fixed-id: 'kernel': expected" replay --gso-fixed-id=kernel a b
+expect "^grogso: --gso-fixed-id: 'kernel': expected linux, offload or software" replay --gso-fixed-id=kernel a b
 expect "^grogso: --log-format: 'xml': expected text or json" replay --log-format=xml a b
 expect "^grogso: --stats-interval: 'x': expected" replay --stats-interval=x a b
 expect "^grogso: --batch: '0': expected a number from 1 to 4096" replay --batch=0 a b

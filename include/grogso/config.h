@@ -60,7 +60,7 @@ struct config {
 	/* GSO */
 	enum config_gso gso;
 	enum config_gso_ipid gso_ipid;
-	int gso_fixed_software;         /* --gso-fixed-id=software */
+	enum gso_fixed gso_fixed;
 
 	/* logs and stats */
 	const char *log_path;           /* --log-aggregates */

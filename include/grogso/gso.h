@@ -27,6 +27,26 @@ enum gso_ipid {
 					 * INCREMENT for UDP (no fixed-ID flag for UDP) */
 };
 
+/* --gso-fixed-id: who segments an aggregate whose IPv4 IDs were fixed */
+enum gso_fixed {
+	GSO_FIXED_LINUX = 0,            /* grogso, where Linux would not offload it */
+	GSO_FIXED_OFFLOAD,              /* the kernel, as any other aggregate */
+	GSO_FIXED_SOFTWARE,             /* grogso, always */
+};
+
+/*
+ * Whether aggregate @p, about to be offloaded, is to be segmented here
+ * instead because of its fixed IDs: the virtio-net header cannot say
+ * "fixed ID", so a kernel that segments it would renumber.  With
+ * GSO_FIXED_LINUX, as Linux 6.18 decides it at its egress: only TCP has
+ * a fixed-ID GSO type (UDP aggregates go as any other), and a device
+ * takes one whole only if it may keep IDs fixed (@whole_ok: TSO with
+ * tx-tcp-mangleid-segmentation) and DF is set (gso_features_check turns
+ * that off for a datagram that may be fragmented).  Elsewhere Linux
+ * segments it in software, fixed IDs and all.
+ */
+int gso_fixed_here(enum gso_fixed how, const struct pkt *p, int whole_ok);
+
 struct gso_seg {
 	const uint8_t *pay;             /* payload inside the super-packet */
 	uint32_t pay_len;

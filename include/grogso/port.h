@@ -42,6 +42,10 @@ struct port_caps {
 	uint8_t mac[6];                 /* the MAC grogso uses on this port */
 	int ifindex;                    /* 0: not (or no longer) in this namespace */
 	uint32_t gso_max_size;          /* bytes of frame the kernel segments in one go */
+	/* Linux would hand this egress a fixed-ID TCP/IPv4 aggregate whole
+	 * (with DF set): the device has TSO and may keep IDs fixed
+	 * (tx-tcp-mangleid-segmentation); see port_tx_features */
+	int fixed_id_whole;
 };
 
 #define PORT_TX_IOV 8192               /* iovec entries for chained aggregates per batch */
@@ -235,5 +239,13 @@ void port_tx_drain(struct port *pt, int timeout_ms);
 
 /* A netlink event for the port's link. */
 void port_link_event(struct port *pt, int up, uint32_t mtu);
+
+/*
+ * Read the egress features that decide caps.fixed_id_whole (a packet
+ * port's interface; a TAP has none: Linux's tun and virtio-net devices
+ * cannot keep IDs fixed), and say so when it changes.  At open and on
+ * link events.
+ */
+void port_tx_features(struct port *pt);
 
 #endif

@@ -81,7 +81,7 @@ static void test_defaults_are_the_documented_ones(void **state)
 	assert_int_equal(cfg.gro_hold_us, 0);
 	assert_int_equal(cfg.gso, CONFIG_GSO_AUTO);
 	assert_int_equal(cfg.gso_ipid, CONFIG_IPID_INCREMENT);
-	assert_int_equal(cfg.gso_fixed_software, 0);
+	assert_int_equal(cfg.gso_fixed, GSO_FIXED_LINUX);
 	assert_null(cfg.log_path);
 	assert_int_equal(cfg.log_fmt, LOG_FMT_TEXT);
 	assert_null(cfg.stats_json);
@@ -250,7 +250,7 @@ static void test_word_options_take_their_words(void **state)
 	assert_int_equal(cfg.gro.udp_fixed_merge, 0);
 	assert_int_equal(cfg.gso, CONFIG_GSO_SOFTWARE);
 	assert_int_equal(cfg.gso_ipid, CONFIG_IPID_LINUX);
-	assert_int_equal(cfg.gso_fixed_software, 1);
+	assert_int_equal(cfg.gso_fixed, GSO_FIXED_SOFTWARE);
 	assert_int_equal(cfg.log_fmt, LOG_FMT_JSON);
 	assert_int_equal(cfg.checksum_strict, 1);
 	assert_int_equal(cfg.gro.accept_partial, 0);
@@ -436,7 +436,7 @@ static void test_usage_shows_every_default(void **state)
 		"--gro-max-segs=N", "[64]", "--gro-flows=N", "[4096]",
 		"--gro-udp-fixed-id=pass|merge", "[merge]", "--gro-hold-us=N",
 		"--gso=auto|offload|software", "[auto]", "[increment]",
-		"--gso-fixed-id=offload|software", "[offload]", "[text]",
+		"--gso-fixed-id=linux|offload|software", "[linux]", "[text]",
 		"--batch=N", "--batch-gap-us=N", "[100]", "[lenient]",
 		"[route]", "--kernel-gro=warn|off", "[warn]",
 		"--packet-ring=slots|blocks|off", "[slots]", "--queue-len=N",

@@ -203,6 +203,41 @@ static void test_tcp4_ipid_auto_keeps_fixed_aggregate(void **state)
 	check_segments(&s, 500, PKT_IPID_FIXED, GSO_IPID_AUTO, 1, 0);
 }
 
+/* gso_fixed_here for one aggregate; the packet goes back to the pool. */
+static int fixed_here(int v6, uint8_t proto, int df, uint8_t ipid_mode,
+		      enum gso_fixed how, int whole_ok)
+{
+	struct frame_spec s;
+	struct pkt *p;
+	int r;
+
+	frame_spec_init(&s, v6, proto);
+	s.pay_len = 500 * 4;
+	s.df = df;
+	p = super_pkt(&s, 500, ipid_mode);
+	r = gso_fixed_here(how, p, whole_ok);
+	pkt_free(&pool, p);
+	return r;
+}
+
+static void test_fixed_id_segmented_where_linux_would(void **state)
+{
+	(void)state;
+	/* TCP/IPv4 with fixed IDs: whole only to a device that keeps IDs
+	 * fixed, and only with DF */
+	assert_int_equal(fixed_here(0, 6, 1, PKT_IPID_FIXED, GSO_FIXED_LINUX, 1), 0);
+	assert_int_equal(fixed_here(0, 6, 0, PKT_IPID_FIXED, GSO_FIXED_LINUX, 1), 1);
+	assert_int_equal(fixed_here(0, 6, 1, PKT_IPID_FIXED, GSO_FIXED_LINUX, 0), 1);
+	/* incrementing IDs, UDP and IPv6 go as any aggregate */
+	assert_int_equal(fixed_here(0, 6, 0, PKT_IPID_INC, GSO_FIXED_LINUX, 0), 0);
+	assert_int_equal(fixed_here(0, 17, 0, PKT_IPID_FIXED, GSO_FIXED_LINUX, 0), 0);
+	assert_int_equal(fixed_here(1, 6, 0, PKT_IPID_NONE, GSO_FIXED_LINUX, 0), 0);
+	/* the other two choices do not look at the egress */
+	assert_int_equal(fixed_here(0, 6, 0, PKT_IPID_FIXED, GSO_FIXED_OFFLOAD, 0), 0);
+	assert_int_equal(fixed_here(0, 17, 1, PKT_IPID_FIXED, GSO_FIXED_SOFTWARE, 1), 1);
+	assert_int_equal(fixed_here(0, 6, 1, PKT_IPID_INC, GSO_FIXED_SOFTWARE, 1), 0);
+}
+
 static void test_tcp4_ipid_auto_increments_otherwise(void **state)
 {
 	struct frame_spec s;
@@ -806,6 +841,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tcp4_segments_equal_original_frames),
+		cmocka_unit_test(test_fixed_id_segmented_where_linux_would),
 		cmocka_unit_test(test_tcp4_64k_super_packet),
 		cmocka_unit_test(test_tcp4_last_segment_carries_remainder),
 		cmocka_unit_test(test_tcp4_ipid_increment_policy),
