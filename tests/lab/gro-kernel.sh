@@ -9,8 +9,10 @@
 #     flows, size and segment limits, padding, partial checksums, a
 #     VLAN tag; the trains of tagged frames only where the kernel
 #     aggregates them), flow by flow:
-#     a. grogso replay --gso=offload writes the same frames as the kernel
-#        passes up after GRO, byte for byte, with the same gso_size;
+#     a. grogso replay --gso=offload writes the same frames as the kernel,
+#        after GRO, hands a veth with TSO (whole, but a fixed-ID TCP
+#        aggregate without DF segmented), byte for byte, with the same
+#        gso_size;
 #     b. grogso replay --gso=software --gso-ipid=linux writes the same
 #        frames as the kernel's GSO makes of its aggregates when it
 #        forwards them to a veth without segmentation offloads;
@@ -38,7 +40,12 @@
 #  7. 1 holds for grogso running as the daemon too (--live), on TAP ports
 #     and on AF_PACKET ports (bridge mode, the ring of slots, frames read
 #     from the kernel with their virtio-net header and written with it),
-#     and there too --gro-max-segs=4 is told apart.
+#     and there too --gro-max-segs=4 is told apart;
+#  8. 7 holds in route mode too, against the kernel's forwarding (lab/
+#     kernel-diff.sh --mode route: TTL, MACs, padding and VLAN tags as
+#     Linux routes them; where the aggregates go whole), and there
+#     --gso-fixed-id=offload is told apart: the kernel segments a fixed-ID
+#     TCP aggregate without DF where that grogso hands it on whole.
 # grogso follows the rules of Linux 6.18; on another kernel the test is
 # skipped, unless GROGSO_KGRO_ANY=1 (then it shows where the two differ).
 set -u
@@ -115,16 +122,29 @@ echo "$out" | grep -v '^  train' | cut -c1-200 | sed 's/^/  | /'
 	fail "6: random trains came out of grogso and the kernel differently (exit $rc)"
 ok "6: 100 random trains, the same from both"
 
-for io in tap packet; do
-	kdiff --live "$io"
-	echo "$out" | grep -v '^ok' | sed 's/^/  | /'
-	[ $rc = 0 ] && echo "$out" | grep -q '^[0-9]* of [0-9]* cases as the kernel' &&
-		! echo "$out" | grep -q '^FAIL' ||
-		fail "7: grogso live on $io ports differs from the kernel (exit $rc)"
-	ok "7: every case through grogso running on $io ports, as the kernel"
-done
+# live_cases CHECK MODE: every case through grogso running in MODE
+live_cases() {
+	local io
+	for io in tap packet; do
+		kdiff --live "$io" --mode "$2"
+		echo "$out" | grep -v '^ok' | sed 's/^/  | /'
+		[ $rc = 0 ] && echo "$out" | grep -q '^[0-9]* of [0-9]* cases as the kernel' &&
+			! echo "$out" | grep -q '^FAIL' ||
+			fail "$1: grogso's $2 mode on $io ports differs from the kernel (exit $rc)"
+		ok "$1: every case through grogso's $2 mode on $io ports, as the kernel"
+	done
+}
+
+live_cases 7 bridge
 kdiff --live packet --grogso-arg --gro-max-segs=4 tcp4-train
 [ $rc = 1 ] && echo "$out" | grep -q '^FAIL tcp4-train' ||
 	fail "7: a live grogso that cuts at 4 segments was not told apart (exit $rc)"
 ok "7: the live comparison fails when grogso's GRO is made to differ"
+
+live_cases 8 route
+kdiff --live packet --mode route --grogso-arg --gso-fixed-id=offload tcp4-id-fixed-nodf
+echo "$out" | sed 's/^/  | /'
+[ $rc = 1 ] && echo "$out" | grep -q "the kernel gave 6 frames, grogso 1" ||
+	fail "8: a grogso that offloads what Linux segments was not told apart (exit $rc)"
+ok "8: the route comparison fails when grogso offloads a fixed-ID aggregate Linux segments"
 exit 0
