@@ -28,6 +28,9 @@ usage: lab/up.sh [--prefix P] [--io packet|tap|vm|kernel] [--mode route|bridge]
                frame after grogso's socket has its copy, so the kernel of gw
                does not also run it through ip_rcv (default on)
   --kernel-gro io kernel: GRO (and UDP forwarding GRO) on eth5 (default on)
+  --grogso     the grogso to run; default: \$GROGSO, else the source tree's
+               (brought up to date, or built in build/lab, as the other lab
+               scripts do)
   --steer rps  receive packet steering on every veth of the lab, so each
                flow is received in order (default; see below); none: off;
                split: the same, steered to every CPU but CPU 0, and grogso
@@ -80,7 +83,9 @@ case $steer in rps | none | split) ;; *) die "--steer must be rps, none or split
 [ "$(id -u)" = 0 ] || die "must run as root"
 if [ "$io" != kernel ]; then
 	if [ -z "$grogso" ]; then
-		grogso=$(command -v grogso) || die "no grogso binary: use --grogso PATH or set GROGSO"
+		# in a subshell: lib.sh's helpers stay out of this script
+		grogso=$(. "$here/lib.sh" && lab_grogso) ||
+			die "no grogso binary: use --grogso PATH or set GROGSO"
 	fi
 	[ -x "$grogso" ] || die "$grogso is not executable"
 	grogso=$(cd "$(dirname "$grogso")" && pwd)/$(basename "$grogso")
