@@ -22,6 +22,8 @@
 #   --mode bridge|route  with --live: bridge mode (the default), or route
 #                      mode against the kernel's forwarding, each router
 #                      sending to a next hop that answers ARP and NDP
+#   --lan-mtu N        with --mode route: the LAN links' MTU (1280..1500):
+#                      what is too big is fragmented or refused with ICMP
 #   --grogso-arg ARG (repeatable) adds ARG to grogso's options.
 #
 # Run as root.  Needs python3 with scapy and ethtool.  Exit 0 when
@@ -33,7 +35,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 usage() {
-	sed -n '4,30p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '4,32p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 py_args=()
@@ -47,6 +49,7 @@ while [ $# -gt 0 ]; do
 	--seed) py_args+=("--seed=${2:?}"); shift ;;
 	--live) py_args+=("--live=${2:?}"); shift ;;
 	--mode) py_args+=("--mode=${2:?}"); shift ;;
+	--lan-mtu) py_args+=("--lan-mtu=${2:?}"); shift ;;
 	-h | --help) usage; exit 0 ;;
 	-*) usage >&2; exit 2 ;;
 	*) break ;;
