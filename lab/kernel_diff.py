@@ -826,8 +826,9 @@ def collect(socks, what):
 
 
 def kernel_once(lab, frames):
-    """write one train within a tick: what GRO passed up on the TAP and
-    what left the veth (GRO, then GSO); None if a tick came in between"""
+    """write one train within a tick: what reached the veth with TSO (the
+    aggregates) and the one without (GRO, then GSO); None if a tick came
+    in between"""
     fd, gro_s, gso_s = lab
     frames = [vnet_hdr(f) + f for f in frames]
     clear((gro_s, gso_s))
