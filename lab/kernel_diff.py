@@ -47,7 +47,10 @@ routed, on a veth with TSO behind the kernel's router.  --lan-mtu=N
 gives the LAN links of both routers the MTU N: what is too big is then
 fragmented (IPv4 without DF; the fragments past the first are compared
 as flows of their own, by addresses, protocol and ID) or refused with an
-ICMP error (nothing comes out); the CAVEATS cases are skipped.
+ICMP error (nothing comes out); the CAVEATS cases are skipped.  In route
+mode the ICMP errors each router sends back are compared too, byte for
+byte but for the IPv4 ID (and the header checksum it changes); the
+kernel's ICMP rate limits and automatic flow labels are off.
 
 Then, flow by flow (the kernel completes what is held at the end in the
 order of its hash buckets, so only the order within a flow is defined),
@@ -87,7 +90,8 @@ import time
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 # after quieting scapy's warnings about the namespace's lone loopback
-from scapy.all import (IP, TCP, UDP, Ether, IPOption_NOP, IPv6,  # noqa: E402
+from scapy.all import (ARP, IP, TCP, UDP, Ether, ICMPv6ND_NS,  # noqa: E402
+                       ICMPv6NDOptSrcLLAddr, IPOption_NOP, IPv6,
                        IPv6ExtHdrDestOpt, PcapReader, Raw, Scapy_Exception,
                        rdpcap)
 
@@ -724,7 +728,8 @@ def open_lab(route=False, keep_ids=True, lan_mtu=None):
             for dev in (VETH, PEER, AGG, AGG_PEER, BRIDGE):
                 sh("ip link set %s mtu %d" % (dev, lan_mtu))
         route_wiring()
-    return fd, capture(AGG_PEER), capture(PEER)
+    # route mode: the ICMP errors the kernel sends back out of the TAP
+    return fd, capture(AGG_PEER), capture(PEER), capture(TAP) if route else None
 
 
 def route_wiring():
@@ -740,6 +745,14 @@ def route_wiring():
             sh("ip addr add %s dev %s%s" % (a, dev, " nodad" if ":" in a else ""))
     for nh in NEXT_HOPS:
         sh("ip neigh replace %s lladdr %s dev %s nud permanent" % (nh, NEXT_HOP_MAC, BRIDGE))
+    # the senders, for the ICMP errors back; no rate limit on them (the
+    # default lets 6 through, then one a second, to one host)
+    for src in (SRC4, SRC6):
+        sh("ip neigh replace %s lladdr %s dev %s nud permanent" % (src, SMAC, TAP))
+    sh("sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0")
+    # and no flow label on them that Linux draws from a hash of the flow
+    # (grogso sends 0)
+    sh("sysctl -qw net.ipv6.auto_flowlabels=0")
     for prefix, nh in ROUTES:
         sh("ip route replace %s via %s" % (prefix, nh))
 
@@ -749,17 +762,17 @@ def lost(s):
     return struct.unpack("=II", s.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8))[1]
 
 
-def drain(s, wait):
-    """(data, tag) of every frame received until `wait` s pass without
-    one; tag is the 4 bytes of the VLAN tag the kernel moved out of the
-    frame into the auxiliary data, or empty"""
+def drain(s, wait, outgoing=False):
+    """(data, tag) of every frame received (or with outgoing, sent) until
+    `wait` s pass without one; tag is the 4 bytes of the VLAN tag the
+    kernel moved out of the frame into the auxiliary data, or empty"""
     got = []
     while True:
         r, _, _ = select.select([s], [], [], wait)
         if not r:
             return got
         d, anc, _, addr = s.recvmsg(1 << 17, socket.CMSG_SPACE(20))
-        if addr[2] == PACKET_OUTGOING:
+        if (addr[2] == PACKET_OUTGOING) != outgoing:
             continue
         tag = b""
         for level, kind, aux in anc:
@@ -791,6 +804,27 @@ def complete_csum(frame, start, off):
         c = 0xFFFF                      # UDP sends a zero sum as all ones
     struct.pack_into("!H", b, start + off, c)
     return bytes(b)
+
+
+def icmp_errors(s, outgoing, our_mac=None):
+    """the ICMP and ICMPv6 errors among the frames a capture got (or
+    sent), each with what legitimately differs between two routers made
+    the same: the IPv4 ID and with it the header checksum zeroed, and
+    the source MAC our_mac (a router's WAN MAC) put as DMAC, the
+    kernel's; sorted, since errors about different flows come in no
+    defined order"""
+    out = []
+    for d, _ in drain(s, QUIET_S, outgoing):
+        f = d[10:]
+        if f[12:14] == b"\x08\x00" and len(f) >= 35 and f[23] == 1 and f[34] in (3, 11, 12):
+            f = f[:18] + b"\0\0" + f[20:24] + b"\0\0" + f[26:]
+        elif not (f[12:14] == b"\x86\xdd" and len(f) >= 55 and f[20] == 58 and
+                  f[54] in (1, 2, 3, 4)):
+            continue
+        if our_mac and f[6:12] == our_mac:
+            f = f[:6] + mac_bytes(DMAC) + f[12:]
+        out.append(f)
+    return sorted(out)
 
 
 def received(s, wait):
@@ -829,9 +863,11 @@ def kernel_once(lab, frames):
     """write one train within a tick: what reached the veth with TSO (the
     aggregates) and the one without (GRO, then GSO); None if a tick came
     in between"""
-    fd, gro_s, gso_s = lab
+    fd, gro_s, gso_s, icmp_s = lab
     frames = [vnet_hdr(f) + f for f in frames]
     clear((gro_s, gso_s))
+    if icmp_s:
+        drain(icmp_s, 0, True)
     t = time.clock_gettime_ns(CLOCK_MONOTONIC_COARSE)
     while time.clock_gettime_ns(CLOCK_MONOTONIC_COARSE) == t:
         pass
@@ -841,6 +877,7 @@ def kernel_once(lab, frames):
     t1 = time.clock_gettime_ns(CLOCK_MONOTONIC_COARSE)
     time.sleep(FLUSH_TIMEOUT_NS * 2e-9)
     out = collect((gro_s, gso_s), "the kernel's output (a batch of %d)" % len(frames))
+    out += (icmp_errors(icmp_s, True) if icmp_s else [],)
     return out if t0 == t1 else None
 
 
@@ -1037,7 +1074,7 @@ class Live:
     byte for byte."""
 
     def __init__(self, binary, extra, work, io, route=False, lan_mtu=None):
-        self.procs, self.tx, self.rx = [], {}, {}
+        self.procs, self.tx, self.rx, self.wan = [], {}, {}, {}
         self.route, self.lan_ns, self.mac = route, None, {}
         if route:
             self.lan_ns = netns_name() + "l"
@@ -1102,6 +1139,8 @@ class Live:
                         raise RuntimeError("no MAC for %s in grogso's start message:\n%s"
                                            % (port, text))
                     self.mac[mode][port] = mac_bytes(m.group(1))
+                # what grogso sends back out of its WAN port: ICMP errors
+                self.wan[mode] = capture(send)
                 if lan_mtu and io == "tap":
                     # while grogso sees the TAP's events: before it moves
                     sh("ip link set %s mtu %d" % (recv, lan_mtu))
@@ -1129,7 +1168,7 @@ class Live:
         probes = [bytes(f) for f in udp4(1, sport=9) + udp6(1, sport=9)]
         for _ in range(10):
             out = self.run(probes, hold=False)
-            if all(len(o) == len(probes) for o in out):
+            if all(len(o) == len(probes) for o in out[:2]):
                 return
             time.sleep(0.5)
         raise RuntimeError("grogso did not route to the next hops %s: they answered "
@@ -1137,9 +1176,17 @@ class Live:
 
     def run(self, frames, hold=True):
         """(aggregates, segments): what grogso wrote for the train, each
-        as (frame, gso_size) as received() gives the kernel's"""
+        as (frame, gso_size) as received() gives the kernel's; in route
+        mode also the ICMP errors each grogso sent back, by mode"""
         clear(self.rx.values())
         for mode in MODES:
+            if self.route:
+                drain(self.wan[mode], 0)
+                # the senders make themselves known (a request to grogso
+                # teaches it the requester, as it teaches Linux), so that
+                # errors to them need no resolving
+                for f in SENDER_HELLO:
+                    self.tx[mode].send(bytes(10) + f)
             for f in frames:
                 if self.route:
                     f = self.mac[mode]["wan"] + f[6:]
@@ -1148,10 +1195,12 @@ class Live:
         out = collect([self.rx[mode] for mode in MODES], "grogso's output")
         if not self.route:
             return out
+        errors = {mode: icmp_errors(self.wan[mode], False, self.mac[mode]["wan"])
+                  for mode in MODES}
         # grogso's MAC where the kernel's is; another stays, a difference
         ours = mac_bytes(KERNEL_LAN_MAC)
         return tuple([(f[:6] + ours + f[12:] if f[6:12] == self.mac[mode]["lan"] else f, gs)
-                      for f, gs in o] for mode, o in zip(MODES, out))
+                      for f, gs in o] for mode, o in zip(MODES, out)) + (errors,)
 
     def close(self):
         for p in self.procs:
@@ -1164,6 +1213,17 @@ class Live:
 
 def mac_bytes(text):
     return bytes.fromhex(text.replace(":", ""))
+
+
+# An ARP request and a neighbour solicitation from the senders of the
+# trains, for the router's WAN addresses
+SENDER_HELLO = [
+    bytes(Ether(src=SMAC, dst="ff:ff:ff:ff:ff:ff") /
+          ARP(op=1, hwsrc=SMAC, psrc=SRC4, pdst=WAN_ADDRS[0].split("/")[0])),
+    bytes(Ether(src=SMAC, dst="33:33:ff:00:00:01") /
+          IPv6(src=SRC6, dst="ff02::1:ff00:1", hlim=255) /
+          ICMPv6ND_NS(tgt=WAN_ADDRS[1].split("/")[0]) / ICMPv6NDOptSrcLLAddr(lladdr=SMAC)),
+]
 
 
 def sizes_of(pairs):
@@ -1433,10 +1493,23 @@ def run_cases(binary, extra, work, names, lab, live, lan_mtu=None):
                   "the MTU (CAVEATS)" % name)
             skipped += 1
             continue
-        kgro, kgso = kernel(lab, frames)
+        kgro, kgso, kicmp = kernel(lab, frames)
         errs = []
         if live:
-            lout = dict(zip(MODES, live.run(frames)))
+            lrun = live.run(frames)
+            lout = dict(zip(MODES, lrun))
+            if live.route:
+                for mode, gicmp in lrun[2].items():
+                    if gicmp != kicmp:
+                        errs.append("%s: ICMP errors differ: kernel %s; grogso %s" % (
+                            mode.upper(), [describe(f) for f in kicmp],
+                            [describe(f) for f in gicmp]))
+                        if len(gicmp) == len(kicmp):
+                            for k, g in zip(kicmp, gicmp):
+                                at = first_diff(k, g)
+                                if at < max(len(k), len(g)):
+                                    errs.append("  first at byte %d: kernel %s, grogso %s"
+                                                % (at, k[at:at + 16].hex(), g[at:at + 16].hex()))
         if check:
             gout = ([f for f, _ in lout["gro"]] if live else
                     grogso(binary, extra, work, name, [frames], "gro")[0])
@@ -1453,6 +1526,8 @@ def run_cases(binary, extra, work, names, lab, live, lan_mtu=None):
         segs += " ..." if len(kgro) > 40 else ""
         what = "%d frames in; GRO: %d out, segments %s; GRO+GSO: %d out" % (
             len(frames), len(kgro), segs, len(kgso))
+        if kicmp:
+            what += "; ICMP errors back: %d" % len(kicmp)
         if check and not errs:
             what += "; grogso differs as documented"
         if errs:

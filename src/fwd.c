@@ -57,6 +57,7 @@
 #define IP4_MF 0x2000
 #define IP4_OFF_MASK 0x1fff
 #define IP4_TOS_ICMP_ERR 0xc0           /* RFC 1812 4.3.2.5: precedence 6 */
+#define IP4_TOS_ERR_KEEP 0x1e           /* bits of the datagram's TOS Linux keeps (RT_TOS) */
 
 #define IPPROTO_ICMP_ 1
 #define IPPROTO_ICMPV6_ 58
@@ -706,8 +707,8 @@ static void icmp4_error(struct fwd *f, unsigned int in, const struct pkt *p,
 	if (quote(f, p, icmp + 8, qlen, q))
 		return;
 	icmp4_csum(icmp, 8 + qlen);
-	ip4_hdr(o, IP4_TOS_ICMP_ERR, IPV4_HLEN + 8 + qlen, f->ip_id++,
-		IPPROTO_ICMP_, src, ip + 12);
+	ip4_hdr(o, IP4_TOS_ICMP_ERR | (ip[1] & IP4_TOS_ERR_KEEP),
+		IPV4_HLEN + 8 + qlen, f->ip_id++, IPPROTO_ICMP_, src, ip + 12);
 	q->len = l2 + IPV4_HLEN + 8 + qlen;
 	f->cnt.icmp_sent++;
 	gen_send(f, in, q, now);

@@ -45,7 +45,8 @@
 #     kernel-diff.sh --mode route: TTL, MACs, padding and VLAN tags as
 #     Linux routes them; where the aggregates go whole), also with an MTU
 #     of 1400 on the LAN links (--lan-mtu: refused with ICMP, or
-#     fragmented, byte for byte as Linux fragments), and there
+#     fragmented, byte for byte as Linux fragments; the ICMP errors sent
+#     back are the same too, but for the IPv4 ID), and there
 #     --gso-fixed-id=offload is told apart: the kernel segments a fixed-ID
 #     TCP aggregate without DF where that grogso hands it on whole.
 # grogso follows the rules of Linux 6.18; on another kernel the test is
@@ -147,6 +148,7 @@ live_cases 8 route
 kdiff --live packet --mode route --lan-mtu 1400
 echo "$out" | grep -v '^ok\|^skipped' | sed 's/^/  | /'
 [ $rc = 0 ] && echo "$out" | grep -q '^ok tcp4-id-fixed-nodf: .*GRO: 12 out' &&
+	echo "$out" | grep -q '^ok tcp4-train: .*ICMP errors back: 1$' &&
 	! echo "$out" | grep -q '^FAIL' ||
 	fail "8: with an MTU of 1400, grogso's route mode differs from the kernel's (exit $rc)"
 ok "8: every case routed to links of MTU 1400, as the kernel routes it (fragments too)"

@@ -766,6 +766,32 @@ static void test_ttl_one_sends_time_exceeded_from_ingress_address(void **state)
 	assert_int_equal(e->st[1].drop[DROP_TTL], 1);
 }
 
+/* Linux's error keeps the datagram's TOS bits under its 0x1e mask
+ * (RT_TOS), ECN's low bit included, and sets precedence 6 */
+static void test_icmp_error_tos_as_linux(void **state)
+{
+	static const uint8_t tos[] = { 0x00, 0x10, 0x03, 0xff };
+	static const uint8_t want[] = { 0xc0, 0xd0, 0xc2, 0xde };
+	struct env *e = *state;
+	struct frame_spec s;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(tos); i++) {
+		frame_spec_init(&s, 0, 6);
+		memcpy(s.dmac, wan_mac, 6);
+		memcpy(s.smac, h2_mac, 6);
+		ip("198.19.1.2", s.src);
+		ip("198.18.1.2", s.dst);
+		s.ttl = 1;
+		s.tos = tos[i];
+		s.pay_len = 10;
+		fwd_input(e->f, FWD_PORT_WAN, frame_pkt(&e->pool, &s), 0);
+		assert_int_equal(e->nout, i + 1);
+		assert_int_equal(e->out[i]->data[14 + 1], want[i]);
+		assert_int_equal(frame_csum(e->out[i]->data + 14, 20, 0), 0);
+	}
+}
+
 static void test_ttl_one_ipv6_sends_time_exceeded(void **state)
 {
 	struct env *e = *state;
@@ -1440,6 +1466,7 @@ int main(void)
 		T(test_priority_tag_taken_as_none_other_vlans_dropped),
 		T(test_padding_after_datagram_not_forwarded),
 		T(test_ttl_one_sends_time_exceeded_from_ingress_address),
+		T(test_icmp_error_tos_as_linux),
 		T(test_ttl_one_ipv6_sends_time_exceeded),
 		T(test_no_route_sends_unreachable),
 		T(test_unresolved_neighbour_queues_then_reply_releases_in_order),
