@@ -1105,9 +1105,12 @@ class Live:
             cmd = [binary, "-v", "--wan=%s:%s" % (io, wan), "--lan=%s:%s" % (io, lan),
                    "--gro-hold-us=%d" % LIVE_HOLD_US] + MODES[mode] + extra
             if route:
+                # no per-host limit on ICMP errors, as on the kernel side
+                # (tests/lab/icmp-limits.sh compares the limits themselves)
                 cmd += (["--mode=route"] + ["--wan-addr=" + a for a in WAN_ADDRS] +
                         ["--lan-addr=" + a for a in LAN_ADDRS] +
-                        ["--route=%s,%s" % r for r in ROUTES])
+                        ["--route=%s,%s" % r for r in ROUTES] +
+                        ["--icmp-ratelimit=0", "--icmp6-ratelimit=0"])
             else:
                 cmd += ["--mode=bridge"]
             with open(errpath, "w") as err:

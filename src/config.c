@@ -55,6 +55,10 @@ enum opt_id {
 	OPT_LAN_ADDR,
 	OPT_WAN_ADDR,
 	OPT_ROUTE,
+	OPT_ICMP_RATELIMIT,
+	OPT_ICMP6_RATELIMIT,
+	OPT_ICMP_MSGS_PER_SEC,
+	OPT_ICMP_MSGS_BURST,
 };
 
 struct opt_desc {
@@ -129,6 +133,14 @@ static const struct opt_desc opts[] = {
 	  "route mode: WAN address, repeatable [none]" },
 	{ "route", required_argument, OPT_ROUTE, "PREFIX,GATEWAY",
 	  "route mode: static route, PREFIX may be default, repeatable [none]" },
+	{ "icmp-ratelimit", required_argument, OPT_ICMP_RATELIMIT, "MS",
+	  "route mode: ICMP errors to a host: 6, then 1 per MS ms; 0: no limit [1000]" },
+	{ "icmp6-ratelimit", required_argument, OPT_ICMP6_RATELIMIT, "MS",
+	  "route mode: the same for ICMPv6 errors [100]" },
+	{ "icmp-msgs-per-sec", required_argument, OPT_ICMP_MSGS_PER_SEC, "N",
+	  "route mode: ICMP and ICMPv6 errors a second, all hosts [1000]" },
+	{ "icmp-msgs-burst", required_argument, OPT_ICMP_MSGS_BURST, "N",
+	  "route mode: the most of those sent at once [50]" },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -406,6 +418,12 @@ static void config_defaults(struct config *c)
 	c->cpu = -1;
 	c->kernel_gro = CONFIG_KGRO_WARN;
 	c->queue_len = 256;
+	/* Linux's defaults: net.ipv4.icmp_ratelimit, net.ipv6.icmp.ratelimit,
+	 * net.ipv4.icmp_msgs_per_sec, net.ipv4.icmp_msgs_burst */
+	c->icmp_ratelimit_ms = 1000;
+	c->icmp6_ratelimit_ms = 100;
+	c->icmp_msgs_per_sec = 1000;
+	c->icmp_msgs_burst = 50;
 }
 
 static const char *const on_off[] = { "off", "on", NULL };
@@ -533,6 +551,18 @@ static int parse_one(struct config *c, int id, const char *arg)
 		break;
 	case OPT_ROUTE:
 		err = parse_route(c, arg);
+		break;
+	case OPT_ICMP_RATELIMIT:
+		err = parse_u32(id, arg, 0, 3600000, &c->icmp_ratelimit_ms);
+		break;
+	case OPT_ICMP6_RATELIMIT:
+		err = parse_u32(id, arg, 0, 3600000, &c->icmp6_ratelimit_ms);
+		break;
+	case OPT_ICMP_MSGS_PER_SEC:
+		err = parse_u32(id, arg, 0, 1000000000, &c->icmp_msgs_per_sec);
+		break;
+	case OPT_ICMP_MSGS_BURST:
+		err = parse_u32(id, arg, 0, 1000000000, &c->icmp_msgs_burst);
 		break;
 	default:
 		err = -EINVAL;

@@ -36,9 +36,15 @@
 #define FWD_NEIGH_TRIES 3               /* solicitations before giving up (Linux mcast_solicit) */
 #define FWD_NEIGH_RETRANS_NS 1000000000ull      /* RFC 4861 RETRANS_TIMER */
 #define FWD_NEIGH_REACHABLE_NS 30000000000ull   /* RFC 4861 REACHABLE_TIME */
-#define FWD_ICMP_RATE 100               /* errors per second, as a router rate-limits */
-#define FWD_ICMP_BURST 50               /* errors sent back to back after a quiet time */
-#define FWD_ICMP_COST_NS (1000000000ull / FWD_ICMP_RATE)
+#define FWD_NS 1000000000ull
+/* ICMP error limits, Linux's (net/ipv4/icmp.c, net/ipv4/inetpeer.c) */
+#define FWD_PEERS 4096                  /* hosts whose error budget is kept */
+#define FWD_PEER_WAYS 8                 /* slots one host may hash to */
+#define FWD_PEER_BURST 6                /* XRLIM_BURST_FACTOR */
+#define FWD_PEER_NEW_NS (60 * FWD_NS)   /* a new host is as if idle this long */
+#define FWD_RT_ERROR_COST_NS FWD_NS     /* net.ipv4.route.error_cost */
+#define FWD_RT_ERROR_BURST_NS (5 * FWD_NS) /* net.ipv4.route.error_burst */
+#define FWD_GLOBAL_STEP_NS (FWD_NS / 50) /* HZ / 50: finest refill of the global bucket */
 #define FWD_ICMP4_MAX 576               /* RFC 1812 4.3.2.3: error datagram <= 576 bytes */
 #define FWD_ICMP6_MAX 1280              /* RFC 4443 2.4(c): <= the IPv6 minimum MTU */
 #define FWD_TTL_OUT 64                  /* TTL / hop limit of packets grogso originates */
@@ -124,6 +130,15 @@ struct fwd_neigh {
 	struct pkt *qhead, *qtail;      /* held while INCOMPLETE, in arrival order */
 };
 
+/* A host ICMP errors went to, and what it may still get (inet_peer). */
+struct fwd_peer {
+	int family;                     /* 0: free */
+	uint8_t addr[16];
+	int fresh;                      /* made, not yet topped up */
+	uint64_t tokens;                /* budget, in ns */
+	uint64_t last;                  /* when tokens were last topped up */
+};
+
 struct fwd {
 	enum config_mode mode;
 	struct fwd_port_info port[FWD_NPORTS];
@@ -135,11 +150,16 @@ struct fwd {
 	struct fwd_neigh neigh[FWD_NEIGH_MAX];
 	int32_t bucket[FWD_NEIGH_HASH];
 	uint64_t next_deadline;
-	uint64_t icmp_credit;           /* token bucket, in nanoseconds of rate */
-	uint64_t icmp_last;
+	/* ICMP error limits: over all hosts (icmp_global_allow), then per
+	 * destination host (inet_peer_xrlim_allow) */
+	int64_t icmp_credit;            /* errors; may go below zero */
+	uint64_t icmp_stamp;            /* last refill */
+	int icmp_stamped;               /* icmp_stamp is set */
+	uint32_t icmp_per_sec, icmp_burst;
+	uint64_t icmp4_tmo, icmp6_tmo;  /* ns of budget one error costs a host */
+	struct fwd_peer *peer;          /* FWD_PEERS, FWD_PEER_WAYS to a set */
 	uint16_t ip_id;                 /* IPv4 ID of packets grogso originates */
 	enum gso_ipid gso_ipid;         /* --gso-ipid, for the segments we cut */
-	struct fwd_counters cnt;
 	struct gso_seg *segs;           /* FWD_GSO_SEGS_MAX, for gso_frag_output */
 	fwd_gso_log_fn gso_log;
 
@@ -483,24 +503,141 @@ static int setup_routes(struct fwd *f, const struct config *c)
 /* ---- generated packets ---- */
 
 /*
- * Token bucket as Linux's icmp_global_allow: FWD_ICMP_RATE errors per
- * second, FWD_ICMP_BURST at once.  The credit is kept in nanoseconds.
+ * The limit over all hosts, as Linux's icmp_global_allow: while credit
+ * is left an error may go; at none, the credit is topped up by
+ * icmp_per_sec for the time since the last top-up (at most a second,
+ * and not before 20 ms have passed), up to icmp_burst.  The credit is
+ * spent by the caller once the host's limit has let the error through.
  */
-static int icmp_allow(struct fwd *f, uint64_t now)
+static int icmp_global_allow(struct fwd *f, uint64_t now)
 {
-	const uint64_t max = FWD_ICMP_BURST * FWD_ICMP_COST_NS;
+	uint64_t delta = FWD_NS;
+	int64_t incr;
 
-	if (now > f->icmp_last) {
-		f->icmp_credit += now - f->icmp_last;
-		f->icmp_last = now;
+	if (f->icmp_credit > 0)
+		return 1;
+	if (f->icmp_stamped)
+		delta = now > f->icmp_stamp ? now - f->icmp_stamp : 0;
+	if (delta > FWD_NS)
+		delta = FWD_NS;
+	if (delta < FWD_GLOBAL_STEP_NS)
+		return 0;
+	incr = (int64_t)((uint64_t)f->icmp_per_sec * delta / FWD_NS);
+	if (!incr)
+		return 0;
+	f->icmp_stamp = now;
+	f->icmp_stamped = 1;
+	f->icmp_credit += incr;
+	if (f->icmp_credit > (int64_t)f->icmp_burst)
+		f->icmp_credit = f->icmp_burst;
+	return 1;
+}
+
+/*
+ * The entry of host @addr, made when there is none: a new host starts
+ * with the budget of one idle for a minute (inet_getpeer).  A full set
+ * gives up its entry touched longest ago; a host whose budget has
+ * refilled loses nothing by that.
+ */
+static struct fwd_peer *peer_get(struct fwd *f, int family,
+				 const uint8_t *addr, uint64_t now)
+{
+	size_t len = alen(family), i;
+	uint32_t h = 2166136261u;
+	struct fwd_peer *set, *p, *old = NULL;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ addr[i]) * 16777619u;
+	h ^= (uint32_t)family;
+	set = &f->peer[(h % (FWD_PEERS / FWD_PEER_WAYS)) * FWD_PEER_WAYS];
+	for (i = 0; i < FWD_PEER_WAYS; i++) {
+		p = &set[i];
+		if (p->family == family && !memcmp(p->addr, addr, len))
+			return p;
+		if (!old || !p->family ||
+		    (old->family && p->last < old->last))
+			old = p;
 	}
-	if (f->icmp_credit > max)
-		f->icmp_credit = max;
-	if (f->icmp_credit < FWD_ICMP_COST_NS) {
-		f->cnt.icmp_ratelimited++;
+	memset(old, 0, sizeof(*old));
+	old->family = family;
+	memcpy(old->addr, addr, len);
+	old->fresh = 1;
+	old->tokens = FWD_PEER_NEW_NS;
+	old->last = now;
+	return old;
+}
+
+/*
+ * Take @cost from host @p's budget, topped up first by the time since it
+ * last was, to at most @cap (inet_peer_xrlim_allow: @cost is the
+ * ratelimit, @cap six of them).  0 when the budget is short.
+ */
+static int peer_take(struct fwd_peer *p, uint64_t cost, uint64_t cap,
+		     uint64_t now)
+{
+	if (now > p->last || p->fresh) {
+		if (now > p->last)
+			p->tokens += now - p->last;
+		p->last = now;
+		p->fresh = 0;
+		if (p->tokens > cap)
+			p->tokens = cap;
+	}
+	if (p->tokens < cost)
+		return 0;
+	p->tokens -= cost;
+	return 1;
+}
+
+/*
+ * May an error (of a type Linux limits) go to host @dst out of @port?
+ * Linux 6.18's order: the global limit first, then the host's; the
+ * global credit is spent only when the host's let it through, one error
+ * at a time (Linux takes 0, 1 or 2 at random, 1 on average).
+ */
+static int icmp_allow(struct fwd *f, unsigned int port, int family,
+		      const uint8_t *dst, uint64_t now)
+{
+	uint64_t tmo = family == AF_INET6 ? f->icmp6_tmo : f->icmp4_tmo;
+
+	if (!icmp_global_allow(f, now)) {
+		f->stats[port]->icmp_limited_global++;
 		return 0;
 	}
-	f->icmp_credit -= FWD_ICMP_COST_NS;
+	/* a ratelimit of 0 lets every error through, but zeroes the
+	 * host's budget as Linux does */
+	if (!peer_take(peer_get(f, family, dst, now), tmo,
+		       FWD_PEER_BURST * tmo, now)) {
+		f->stats[port]->icmp_limited_host++;
+		return 0;
+	}
+	f->icmp_credit--;
+	return 1;
+}
+
+/*
+ * Linux's ip_error, before it sends the unreachable for a datagram
+ * without a route: a budget of its own (a second an error, five at
+ * most), kept in the same entry of the source host as the ICMP limit,
+ * so each such error costs that host twice.
+ */
+static int rt_error_allow(struct fwd *f, unsigned int port,
+			  const uint8_t *src, uint64_t now)
+{
+	struct fwd_peer *p = peer_get(f, AF_INET, src, now);
+
+	if (now > p->last)
+		p->tokens += now - p->last;
+	if (p->tokens > FWD_RT_ERROR_BURST_NS)
+		p->tokens = FWD_RT_ERROR_BURST_NS;
+	if (now > p->last)
+		p->last = now;
+	p->fresh = 0;
+	if (p->tokens < FWD_RT_ERROR_COST_NS) {
+		f->stats[port]->icmp_limited_host++;
+		return 0;
+	}
+	p->tokens -= FWD_RT_ERROR_COST_NS;
 	return 1;
 }
 
@@ -689,7 +826,9 @@ static void icmp4_error(struct fwd *f, unsigned int in, const struct pkt *p,
 	src = error_src(f, in, AF_INET, ip + 12);
 	if (!src)
 		return;
-	if (!icmp_allow(f, now))
+	/* Linux never limits fragmentation-needed: PMTU discovery needs it */
+	if (!(type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED) &&
+	    !icmp_allow(f, in, AF_INET, ip + 12, now))
 		return;
 	q = gen_alloc(f, in);
 	if (!q)
@@ -710,7 +849,7 @@ static void icmp4_error(struct fwd *f, unsigned int in, const struct pkt *p,
 	ip4_hdr(o, IP4_TOS_ICMP_ERR | (ip[1] & IP4_TOS_ERR_KEEP),
 		IPV4_HLEN + 8 + qlen, f->ip_id++, IPPROTO_ICMP_, src, ip + 12);
 	q->len = l2 + IPV4_HLEN + 8 + qlen;
-	f->cnt.icmp_sent++;
+	f->stats[in]->icmp_sent++;
 	gen_send(f, in, q, now);
 }
 
@@ -742,7 +881,8 @@ static void icmp6_error(struct fwd *f, unsigned int in, const struct pkt *p,
 	if (up && proto == IPPROTO_ICMPV6_ &&
 	    (up >= p->l3_off + ip_len || p->data[up] < 128))
 		return;
-	if (type != ICMP6_PKT_TOOBIG && !icmp_allow(f, now))
+	if (type != ICMP6_PKT_TOOBIG &&
+	    !icmp_allow(f, in, AF_INET6, ip + 8, now))
 		return;
 	q = gen_alloc(f, in);
 	if (!q)
@@ -763,7 +903,7 @@ static void icmp6_error(struct fwd *f, unsigned int in, const struct pkt *p,
 		return;
 	icmp6_csum(o, icmp, 8 + qlen);
 	q->len = l2 + IPV6_HLEN + 8 + qlen;
-	f->cnt.icmp_sent++;
+	f->stats[in]->icmp_sent++;
 	gen_send(f, in, q, now);
 }
 
@@ -888,7 +1028,7 @@ static void frag4_output(struct fwd *f, unsigned int port, struct pkt *p,
 		put_be16(o + 10, 0);
 		put_be16(o + 10, csum_ip4_header(o, hl));
 		q->len = l2 + hl + n;
-		f->cnt.frags++;
+		f->stats[port]->frags++;
 		gen_send(f, port, q, now);
 	}
 	pkt_free(f->pool, p);
@@ -940,8 +1080,8 @@ static void gso_frag_output(struct fwd *f, unsigned int port, struct pkt *p,
 		drop(f, p->port, p, DROP_NO_BUFFER);
 		return;
 	}
-	f->cnt.gso_frag++;
-	f->cnt.gso_frag_segs += (uint64_t)n;
+	f->stats[port]->gso_frag++;
+	f->stats[port]->gso_frag_segs += (uint64_t)n;
 	if (f->gso_log)
 		f->gso_log(f->ctx, port, p, &res);
 	f->stats[port]->gso_software++;
@@ -1145,7 +1285,7 @@ static void neigh_solicit(struct fwd *f, struct fwd_neigh *n, uint64_t now)
 		icmp6_csum(ip, icmp, ND_MSG_LEN + 8);
 		q->len = ETH_HLEN_ + IPV6_HLEN + ND_MSG_LEN + 8;
 	}
-	f->cnt.solicits++;
+	f->stats[port]->solicits++;
 	gen_send(f, port, q, now);
 }
 
@@ -1650,8 +1790,9 @@ static void ip4_input(struct fwd *f, unsigned int in, struct pkt *p,
 	 * ip_forward) */
 	r = route_lookup(f, AF_INET, ip + 16);
 	if (!r) {
-		icmp4_error(f, in, p, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0,
-			    now);
+		if (rt_error_allow(f, in, ip + 12, now))
+			icmp4_error(f, in, p, ICMP_DEST_UNREACH,
+				    ICMP_NET_UNREACH, 0, now);
 		drop(f, in, p, DROP_NO_ROUTE);
 		return;
 	}
@@ -1786,7 +1927,10 @@ struct fwd *fwd_create(const struct config *c,
 	f->pool = pool;
 	f->tx = tx;
 	f->ctx = ctx;
-	f->icmp_credit = FWD_ICMP_BURST * FWD_ICMP_COST_NS;
+	f->icmp_per_sec = c->icmp_msgs_per_sec;
+	f->icmp_burst = c->icmp_msgs_burst;
+	f->icmp4_tmo = (uint64_t)c->icmp_ratelimit_ms * 1000000u;
+	f->icmp6_tmo = (uint64_t)c->icmp6_ratelimit_ms * 1000000u;
 	f->ip_id = 1;
 	f->gso_ipid = config_gso_ipid(c);
 	for (i = 0; i < FWD_NPORTS; i++) {
@@ -1800,16 +1944,16 @@ struct fwd *fwd_create(const struct config *c,
 	if (f->mode == CONFIG_MODE_BRIDGE)
 		return f;
 	f->segs = calloc(FWD_GSO_SEGS_MAX, sizeof(*f->segs));
-	if (!f->segs) {
+	f->peer = calloc(FWD_PEERS, sizeof(*f->peer));
+	if (!f->segs || !f->peer) {
 		log_err("fwd: out of memory");
-		free(f);
+		fwd_destroy(f);
 		return NULL;
 	}
 	if (setup_addrs(f, FWD_PORT_LAN, c->lan_addr, c->n_lan_addr) ||
 	    setup_addrs(f, FWD_PORT_WAN, c->wan_addr, c->n_wan_addr) ||
 	    setup_routes(f, c)) {
-		free(f->segs);
-		free(f);
+		fwd_destroy(f);
 		return NULL;
 	}
 	return f;
@@ -1837,6 +1981,7 @@ void fwd_destroy(struct fwd *f)
 		}
 	}
 	free(f->segs);
+	free(f->peer);
 	free(f);
 }
 
@@ -1972,7 +2117,20 @@ uint64_t fwd_next_deadline(const struct fwd *f)
 
 void fwd_get_counters(const struct fwd *f, struct fwd_counters *out)
 {
-	*out = f->cnt;
+	unsigned int i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < FWD_NPORTS; i++) {
+		const struct stats_port *s = f->stats[i];
+
+		out->icmp_sent += s->icmp_sent;
+		out->icmp_limited_host += s->icmp_limited_host;
+		out->icmp_limited_global += s->icmp_limited_global;
+		out->solicits += s->solicits;
+		out->frags += s->frags;
+		out->gso_frag += s->gso_frag;
+		out->gso_frag_segs += s->gso_frag_segs;
+	}
 }
 
 enum fwd_neigh_state fwd_neigh_get(const struct fwd *f, unsigned int port,

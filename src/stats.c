@@ -73,6 +73,9 @@ static const struct scalar scalars[] = {
 	SCALAR(rx_held_copy), SCALAR(tx_pkts), SCALAR(tx_bytes),
 	SCALAR(aggs), SCALAR(agg_segs), SCALAR(gso_offload),
 	SCALAR(gso_software), SCALAR(gso_segs), SCALAR(gso_kernel_sw),
+	SCALAR(icmp_sent), SCALAR(icmp_limited_host),
+	SCALAR(icmp_limited_global), SCALAR(solicits), SCALAR(frags),
+	SCALAR(gso_frag), SCALAR(gso_frag_segs),
 };
 
 static uint64_t scalar_get(const struct stats_port *s, const struct scalar *c)

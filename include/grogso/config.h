@@ -90,6 +90,11 @@ struct config {
 	int n_wan_addr;
 	struct config_route routes[CONFIG_MAX_ROUTES];
 	int n_routes;
+	/* route mode: limits on ICMP errors, as Linux's sysctls */
+	uint32_t icmp_ratelimit_ms;     /* per host, IPv4 */
+	uint32_t icmp6_ratelimit_ms;    /* per host, IPv6 */
+	uint32_t icmp_msgs_per_sec;     /* over all hosts */
+	uint32_t icmp_msgs_burst;
 };
 
 /* The GSO ID policy --gso-ipid asks for. */

@@ -83,10 +83,12 @@ enum fwd_neigh_state {
 	FWD_NEIGH_PROBE,                /* stale and being checked by unicast */
 };
 
-/* What fwd originated or let through knowingly; drops are in stats. */
+/* What fwd originated, summed over the ports (each port's are in its
+ * struct stats_port). */
 struct fwd_counters {
 	uint64_t icmp_sent;             /* ICMP/ICMPv6 errors sent */
-	uint64_t icmp_ratelimited;      /* errors the token bucket held back */
+	uint64_t icmp_limited_host;     /* errors a host's limit held back */
+	uint64_t icmp_limited_global;   /* errors the limit over all held back */
 	uint64_t solicits;              /* ARP requests and NS sent */
 	uint64_t frags;                 /* IPv4 fragments sent */
 	uint64_t gso_frag;              /* DF-clear IPv4 aggregates whose segments

@@ -121,6 +121,15 @@ struct stats_port {
 	uint64_t gso_software;          /* super-packets segmented by grogso */
 	uint64_t gso_segs;              /* segments grogso wrote from those */
 	uint64_t gso_kernel_sw;         /* over the egress gso_max_size */
+	/* route mode: what fwd sent itself, counted on the port it left by */
+	uint64_t icmp_sent;             /* ICMP/ICMPv6 errors */
+	uint64_t icmp_limited_host;     /* errors held back: per-host limit */
+	uint64_t icmp_limited_global;   /* errors held back: limit over all */
+	uint64_t solicits;              /* ARP requests and neighbour solicitations */
+	uint64_t frags;                 /* IPv4 fragments */
+	uint64_t gso_frag;              /* DF-clear aggregates segmented to be
+					 * fragmented (ip_finish_output_gso) */
+	uint64_t gso_frag_segs;         /* segments those gave */
 	uint64_t segs_hist[STATS_SEGS_BUCKETS];
 	uint64_t drop[DROP__MAX];
 	uint64_t pass[PASS__MAX];

@@ -100,6 +100,11 @@ static void test_defaults_are_the_documented_ones(void **state)
 	assert_int_equal(cfg.queue_len, 256);
 	assert_int_equal(cfg.buffers, 2 * (4096 + 256 + 64) + 64);
 	assert_int_equal(cfg.n_routes, 0);
+	/* Linux 6.18's ICMP sysctls */
+	assert_int_equal(cfg.icmp_ratelimit_ms, 1000);
+	assert_int_equal(cfg.icmp6_ratelimit_ms, 100);
+	assert_int_equal(cfg.icmp_msgs_per_sec, 1000);
+	assert_int_equal(cfg.icmp_msgs_burst, 50);
 }
 
 static void test_replay_is_chosen_by_the_first_word(void **state)
@@ -224,6 +229,16 @@ static void test_numbers_are_range_checked(void **state)
 	assert_int_equal(PARSE_Q(DAEMON, "--packet-ring-frames=63"), -EINVAL);
 	assert_int_equal(PARSE_Q(DAEMON, "--packet-ring-frames=262145"),
 			 -EINVAL);
+
+	assert_int_equal(PARSE(DAEMON, "--icmp-ratelimit=0",
+			       "--icmp6-ratelimit=3600000",
+			       "--icmp-msgs-per-sec=0", "--icmp-msgs-burst=7"), 0);
+	assert_int_equal(cfg.icmp_ratelimit_ms, 0);
+	assert_int_equal(cfg.icmp6_ratelimit_ms, 3600000);
+	assert_int_equal(cfg.icmp_msgs_per_sec, 0);
+	assert_int_equal(cfg.icmp_msgs_burst, 7);
+	assert_int_equal(PARSE_Q(DAEMON, "--icmp-ratelimit=3600001"), -EINVAL);
+	assert_int_equal(PARSE_Q(DAEMON, "--icmp-msgs-burst=-1"), -EINVAL);
 
 	/* signs, blanks, units, overflow and empty strings are refused */
 	assert_int_equal(PARSE_Q(DAEMON, "--batch=-1"), -EINVAL);

@@ -114,6 +114,11 @@ static int setup(void **state)
 	route(&e->c, "10.0.0.0", 8, "198.18.1.254");
 	route(&e->c, "10.1.0.0", 16, "198.19.1.253");
 	route(&e->c, "2001:db8:99::", 48, "2001:db8:2::fe");
+	/* the ICMP limits of config_parse's defaults (Linux's) */
+	e->c.icmp_ratelimit_ms = 1000;
+	e->c.icmp6_ratelimit_ms = 100;
+	e->c.icmp_msgs_per_sec = 1000;
+	e->c.icmp_msgs_burst = 50;
 	memcpy(e->ports[0].mac, lan_mac, 6);
 	memcpy(e->ports[1].mac, wan_mac, 6);
 	e->ports[0].mtu = 1500;
@@ -1362,30 +1367,168 @@ static void test_ipv6_aggregate_over_mtu_gets_packet_too_big(void **state)
 
 /* ---- ICMP error rules ---- */
 
-static void test_icmp_errors_rate_limited(void **state)
+/* @n TCP segments from @src (on the WAN) to @dst at @now, TTL or hop
+ * limit @ttl and @pay bytes of payload; IPv4 with DF. */
+static void burst(struct env *e, const char *src, const char *dst,
+		  uint8_t ttl, uint32_t pay, unsigned int n, uint64_t now)
 {
-	struct env *e = *state;
-	struct fwd_counters cnt;
 	unsigned int i;
 
-	for (i = 0; i < 60; i++)
+	for (i = 0; i < n; i++)
 		fwd_input(e->f, FWD_PORT_WAN,
-			  tcp4(e, wan_mac, h2_mac, "198.19.1.2", "198.18.1.2",
-			       1, (uint16_t)i, 1, 10), 5 * NS_PER_S);
-	assert_int_equal(e->nout, 50);
-	assert_int_equal(e->st[1].drop[DROP_TTL], 60);
+			  strchr(src, ':') ? tcp6(e, src, dst, ttl, pay) :
+			  tcp4(e, wan_mac, h2_mac, src, dst, ttl, (uint16_t)i,
+			       1, pay), now);
+}
+
+/* @n with TTL 1 from @src: each one an ICMP time exceeded, if the
+ * limits let it go. */
+static void ttl_burst4(struct env *e, const char *src, unsigned int n,
+		       uint64_t now)
+{
+	burst(e, src, "198.18.1.2", 1, 10, n, now);
+}
+
+static void ttl_burst6(struct env *e, const char *src, unsigned int n,
+		       uint64_t now)
+{
+	burst(e, src, "2001:db8:1::2", 1, 10, n, now);
+}
+
+/* Counts checked on Linux 6.18 with a namespace router and bursts of 20:
+ * time exceeded 6 (IPv4 and IPv6), unreachable without a route 2 (IPv4)
+ * and 6 (IPv6), fragmentation needed and packet too big all 20. */
+static void test_icmp_errors_limited_per_host(void **state)
+{
+	struct env *e = *state;
+	const uint64_t t = 5 * NS_PER_S;
+
+	ttl_burst4(e, "198.19.1.2", 20, t);
+	assert_int_equal(e->nout, 6);
+	assert_int_equal(e->st[1].drop[DROP_TTL], 20);
+	/* another host has a budget of its own */
+	ttl_burst4(e, "198.19.1.3", 20, t);
+	assert_int_equal(e->nout, 12);
+	assert_int_equal(e->st[1].icmp_sent, 12);
+	assert_int_equal(e->st[1].icmp_limited_host, 28);
+	assert_int_equal(e->st[1].icmp_limited_global, 0);
 	clear_out(e);
-	/* 10 ms buys one more at 100/s */
-	fwd_input(e->f, FWD_PORT_WAN,
-		  tcp4(e, wan_mac, h2_mac, "198.19.1.2", "198.18.1.2", 1, 1, 1,
-		       10), 5 * NS_PER_S + 10000000);
-	fwd_input(e->f, FWD_PORT_WAN,
-		  tcp4(e, wan_mac, h2_mac, "198.19.1.2", "198.18.1.2", 1, 1, 1,
-		       10), 5 * NS_PER_S + 10000000);
+	/* a second later: one more each; 999 ms is not enough */
+	ttl_burst4(e, "198.19.1.2", 3, t + 999000000);
+	assert_int_equal(e->nout, 0);
+	ttl_burst4(e, "198.19.1.2", 3, t + NS_PER_S);
 	assert_int_equal(e->nout, 1);
-	fwd_get_counters(e->f, &cnt);
-	assert_int_equal(cnt.icmp_sent, 51);
-	assert_int_equal(cnt.icmp_ratelimited, 11);
+	clear_out(e);
+	/* six seconds refill the whole burst, and no more */
+	ttl_burst4(e, "198.19.1.3", 10, t + 60 * NS_PER_S);
+	assert_int_equal(e->nout, 6);
+	clear_out(e);
+
+	/* IPv6: 100 ms a host */
+	ttl_burst6(e, "2001:db8:2::2", 20, t);
+	assert_int_equal(e->nout, 6);
+	clear_out(e);
+	ttl_burst6(e, "2001:db8:2::2", 5, t + 250000000);
+	assert_int_equal(e->nout, 2);
+	assert_int_equal(e->st[1].icmp_sent, 12 + 1 + 6 + 6 + 2);
+	assert_int_equal(e->pool.nfree, e->pool.count - e->nout);
+}
+
+static void test_frag_needed_and_too_big_never_limited(void **state)
+{
+	struct env *e = *state;
+
+	fwd_destroy(e->f);
+	e->ports[0].mtu = 1280;
+	assert_int_equal(env_create(e), 0);
+	burst(e, "198.19.1.2", "198.18.1.2", 64, 1400, 60, NS_PER_S);
+	assert_int_equal(e->nout, 60);
+	assert_int_equal(e->st[1].drop[DROP_FRAG_DF], 60);
+	clear_out(e);
+	burst(e, "2001:db8:2::2", "2001:db8:1::2", 64, 1400, 60, NS_PER_S);
+	assert_int_equal(e->nout, 60);
+	assert_int_equal(e->out[59]->data[54], 2);      /* packet too big */
+	clear_out(e);
+	/* none of that spent the global credit or the host's budget */
+	ttl_burst4(e, "198.19.1.2", 7, NS_PER_S);
+	assert_int_equal(e->nout, 6);
+	assert_int_equal(e->st[1].icmp_sent, 126);
+	assert_int_equal(e->st[1].icmp_limited_host, 1);
+}
+
+static void test_no_route_error_costs_the_host_twice(void **state)
+{
+	struct env *e = *state;
+
+	/* no IPv4 default route: 203.0.113.9 is unreachable */
+	fwd_destroy(e->f);
+	e->c.n_routes = 0;
+	assert_int_equal(env_create(e), 0);
+	burst(e, "198.19.1.2", "203.0.113.9", 64, 10, 10, NS_PER_S);
+	assert_int_equal(e->nout, 2);
+	assert_int_equal(e->out[0]->data[34], 3);
+	assert_int_equal(e->out[0]->data[35], 0);       /* net unreachable */
+	assert_int_equal(e->st[1].drop[DROP_NO_ROUTE], 10);
+	assert_int_equal(e->st[1].icmp_limited_host, 8);
+	clear_out(e);
+	/* then one every two seconds: a second buys the route's check only */
+	burst(e, "198.19.1.2", "203.0.113.9", 64, 10, 1, 2 * NS_PER_S);
+	assert_int_equal(e->nout, 0);
+	burst(e, "198.19.1.2", "203.0.113.9", 64, 10, 1, 4 * NS_PER_S);
+	assert_int_equal(e->nout, 1);
+	/* IPv6 has no second check: 6 */
+	clear_out(e);
+	burst(e, "2001:db8:2::2", "2001:db8:77::1", 64, 10, 10, NS_PER_S);
+	assert_int_equal(e->nout, 6);
+}
+
+static void test_icmp_errors_limited_over_all_hosts(void **state)
+{
+	struct env *e = *state;
+	const uint64_t t = 5 * NS_PER_S;
+	char src[32];
+	unsigned int i;
+
+	for (i = 0; i < 60; i++) {
+		snprintf(src, sizeof(src), "198.19.1.%u", 10 + i);
+		ttl_burst4(e, src, 1, t);
+	}
+	assert_int_equal(e->nout, 50);
+	assert_int_equal(e->st[1].icmp_limited_global, 10);
+	assert_int_equal(e->st[1].icmp_limited_host, 0);
+	clear_out(e);
+	/* the credit is topped up in steps of 20 ms at the least, at 1000/s */
+	ttl_burst4(e, "198.19.1.100", 1, t + 19000000);
+	assert_int_equal(e->nout, 0);
+	for (i = 0; i < 30; i++) {
+		snprintf(src, sizeof(src), "198.19.1.%u", 101 + i);
+		ttl_burst4(e, src, 1, t + 20000000);
+	}
+	assert_int_equal(e->nout, 20);
+	assert_int_equal(e->st[1].icmp_limited_global, 10 + 1 + 10);
+}
+
+static void test_icmp_limits_configurable(void **state)
+{
+	struct env *e = *state;
+
+	/* no per-host limit: the global burst decides */
+	fwd_destroy(e->f);
+	e->c.icmp_ratelimit_ms = 0;
+	assert_int_equal(env_create(e), 0);
+	ttl_burst4(e, "198.19.1.2", 60, NS_PER_S);
+	assert_int_equal(e->nout, 50);
+	clear_out(e);
+	/* none a second: no limited error at all, as Linux with
+	 * icmp_msgs_per_sec 0 */
+	fwd_destroy(e->f);
+	e->c.icmp_msgs_per_sec = 0;
+	assert_int_equal(env_create(e), 0);
+	ttl_burst4(e, "198.19.1.2", 5, NS_PER_S);
+	ttl_burst4(e, "198.19.1.2", 5, 9 * NS_PER_S);
+	assert_int_equal(e->nout, 0);
+	/* (the counters go on from the first part's 10) */
+	assert_int_equal(e->st[1].icmp_limited_global, 10 + 10);
 }
 
 static void test_no_icmp_error_about_icmp_error_or_fragment(void **state)
@@ -1481,7 +1624,11 @@ int main(void)
 		T(test_chained_aggregate_with_df_gets_one_frag_needed),
 		T(test_icmp_error_quotes_across_fragment_chain),
 		T(test_ipv6_aggregate_over_mtu_gets_packet_too_big),
-		T(test_icmp_errors_rate_limited),
+		T(test_icmp_errors_limited_per_host),
+		T(test_frag_needed_and_too_big_never_limited),
+		T(test_no_route_error_costs_the_host_twice),
+		T(test_icmp_errors_limited_over_all_hosts),
+		T(test_icmp_limits_configurable),
 		T(test_no_icmp_error_about_icmp_error_or_fragment),
 		T(test_frames_not_for_us_and_non_ip_dropped),
 		T(test_gateway_off_link_rejected),

@@ -496,7 +496,10 @@ static void test_json_zero_port_has_every_key(void **state)
 		     "\"rx_held_copy\":0,"
 		     "\"tx_pkts\":0,\"tx_bytes\":0,\"aggs\":0,\"agg_segs\":0,"
 		     "\"gso_offload\":0,\"gso_software\":0,\"gso_segs\":0,"
-		     "\"gso_kernel_sw\":0,\"segs_hist\":{},\"drop\":{},"
+		     "\"gso_kernel_sw\":0,\"icmp_sent\":0,"
+		     "\"icmp_limited_host\":0,\"icmp_limited_global\":0,"
+		     "\"solicits\":0,\"frags\":0,\"gso_frag\":0,"
+		     "\"gso_frag_segs\":0,\"segs_hist\":{},\"drop\":{},"
 		     "\"pass\":{},\"flush\":{}}\n");
 }
 
@@ -515,7 +518,10 @@ static void test_json_known_counters_exact(void **state)
 			    "\"tx_bytes\":0,\"aggs\":3,"
 			    "\"agg_segs\":74,\"gso_offload\":0,"
 			    "\"gso_software\":0,\"gso_segs\":0,"
-			    "\"gso_kernel_sw\":1,"
+			    "\"gso_kernel_sw\":1,\"icmp_sent\":0,"
+			    "\"icmp_limited_host\":0,\"icmp_limited_global\":0,"
+			    "\"solicits\":0,\"frags\":0,\"gso_frag\":0,"
+			    "\"gso_frag_segs\":0,"
 			    "\"segs_hist\":{\"2\":2,\"64\":1},"
 			    "\"drop\":{\"runt\":3,\"neigh-unresolved\":1},"
 			    "\"pass\":{\"l4-csum\":2},"
@@ -528,7 +534,9 @@ static const char *const top_keys[] = {
 	"port", "rx_pkts", "rx_bytes", "rx_gso", "rx_held_copy", "tx_pkts",
 	"tx_bytes", "aggs",
 	"agg_segs", "gso_offload", "gso_software", "gso_segs",
-	"gso_kernel_sw", "segs_hist", "drop", "pass", "flush",
+	"gso_kernel_sw", "icmp_sent", "icmp_limited_host",
+	"icmp_limited_global", "solicits", "frags", "gso_frag",
+	"gso_frag_segs", "segs_hist", "drop", "pass", "flush",
 };
 
 /*
@@ -572,7 +580,10 @@ static void test_json_escapes_port_name(void **state)
 		     "\"rx_pkts\":0,\"rx_bytes\":0,\"rx_gso\":0,\"rx_held_copy\":0,"
 		     "\"tx_pkts\":0,\"tx_bytes\":0,\"aggs\":0,\"agg_segs\":0,"
 		     "\"gso_offload\":0,\"gso_software\":0,\"gso_segs\":0,"
-		     "\"gso_kernel_sw\":0,\"segs_hist\":{},\"drop\":{},"
+		     "\"gso_kernel_sw\":0,\"icmp_sent\":0,"
+		     "\"icmp_limited_host\":0,\"icmp_limited_global\":0,"
+		     "\"solicits\":0,\"frags\":0,\"gso_frag\":0,"
+		     "\"gso_frag_segs\":0,\"segs_hist\":{},\"drop\":{},"
 		     "\"pass\":{},\"flush\":{}}\n");
 }
 

@@ -1,0 +1,198 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Route mode's limits on ICMP errors against Linux's.  Two routers side
+# by side, each between a sender namespace (WAN) and a LAN end with MTU
+# 1400: the kernel forwarding (its ICMP sysctls at their defaults) and
+# grogso on packet ports (its defaults).  The same bursts of 20 frames go
+# to each, every burst from a host of its own, and the errors that come
+# back are counted:
+#   ttl4      TTL 1                      time exceeded           6
+#   again4    3 more TTL 1 from ttl4's host, 1.3 s later             1
+#   noroute4  to a network with no route net unreachable         2
+#   big4      DF, over the LAN MTU       fragmentation needed   20
+#   ttl6, noroute6, big6: the same for IPv6                 6, 6, 20
+# Asserts that both routers give those counts, and that grogso's
+# stats.json counts the errors sent and those its limits held back.
+# Exit 77 (skipped) without root, namespaces, tools, or GROGSO_SKIP_LAB=1.
+set -u
+LAB_PREFIX=il$$
+. "$(dirname "$0")/lib.sh"
+lab_require
+. "$top_srcdir/lab/scapy-python.sh"
+PY=$(scapy_python) || skip "no python3 with scapy (Debian: python3-scapy)"
+
+P=$LAB_PREFIX
+NSES=()
+cleanup() {
+	local n
+
+	[ -n "${GPID:-}" ] && kill "$GPID" 2>/dev/null
+	for n in "${NSES[@]}"; do
+		ip netns del "$n" 2>/dev/null
+	done
+	lab_cleanup
+}
+trap cleanup EXIT
+
+# router X: namespaces ${P}sX (sender, s0), ${P}rX (router, w0 and l0),
+# ${P}lX (LAN end, e0)
+wire() {
+	local x=$1 s=${P}s$1 r=${P}r$1 l=${P}l$1 i
+
+	for i in "$s" "$r" "$l"; do
+		ip netns add "$i" || fail "ip netns add $i"
+		NSES+=("$i")
+		ip -n "$i" link set lo up
+	done
+	ip link add s0 netns "$s" type veth peer name w0 netns "$r" || fail "veth"
+	ip link add e0 netns "$l" type veth peer name l0 netns "$r" || fail "veth"
+	ip -n "$r" link set l0 mtu 1400
+	ip -n "$l" link set e0 mtu 1400
+	for i in $(seq 10 15); do
+		ip -n "$s" addr add "198.19.1.$i/24" dev s0
+		ip -n "$s" addr add "2001:db8:2::$i/64" dev s0 nodad
+	done
+	ip -n "$l" addr add 198.18.1.2/24 dev e0
+	ip -n "$l" addr add 2001:db8:1::2/64 dev e0 nodad
+	ip -n "$s" link set s0 up
+	ip -n "$l" link set e0 up
+	ip -n "$r" link set w0 up
+	ip -n "$r" link set l0 up
+}
+
+wire k
+wire g
+# the kernel router: addresses, forwarding, the senders as neighbours
+ip -n "${P}rk" addr add 198.19.1.1/24 dev w0
+ip -n "${P}rk" addr add 2001:db8:2::1/64 dev w0 nodad
+ip -n "${P}rk" addr add 198.18.1.1/24 dev l0
+ip -n "${P}rk" addr add 2001:db8:1::1/64 dev l0 nodad
+ip netns exec "${P}rk" sysctl -qw net.ipv4.ip_forward=1 \
+	net.ipv6.conf.all.forwarding=1 || fail "sysctl"
+smac=$(ip netns exec "${P}sk" cat /sys/class/net/s0/address)
+for i in $(seq 10 15); do
+	ip -n "${P}rk" neigh replace "198.19.1.$i" lladdr "$smac" dev w0 nud permanent
+	ip -n "${P}rk" neigh replace "2001:db8:2::$i" lladdr "$smac" dev w0 nud permanent
+done
+# grogso's router: the kernel there holds no address and does not forward
+ip netns exec "${P}rg" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+	net.ipv6.conf.w0.disable_ipv6=1 net.ipv6.conf.l0.disable_ipv6=1
+ip netns exec "${P}rg" "$GROGSO" --mode=route --lan packet:l0 --wan packet:w0 \
+	--lan-addr 198.18.1.1/24 --lan-addr 2001:db8:1::1/64 \
+	--wan-addr 198.19.1.1/24 --wan-addr 2001:db8:2::1/64 \
+	--stats-json "$WORK/stats.json" 2>"$WORK/grogso.err" &
+GPID=$!
+sleep 1
+kill -0 "$GPID" 2>/dev/null || { cat "$WORK/grogso.err"; fail "grogso did not start"; }
+
+# bursts NS ROUTER_MAC: the bursts above; prints "case errors" lines
+bursts() {
+	ip netns exec "$1" "$PY" - "$2" <<'EOF'
+import socket, sys, time
+from scapy.all import Ether, IP, IPv6, UDP, Raw, ICMP, ICMPv6TimeExceeded, \
+    ICMPv6DestUnreach, ICMPv6PacketTooBig
+
+rmac = sys.argv[1]
+with open("/sys/class/net/s0/address") as f:
+    smac = f.read().strip()
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind(("s0", 0))
+s.settimeout(0.05)
+
+def frames(kind, src, n):
+    out = []
+    for i in range(n):
+        u = UDP(sport=20000 + i, dport=9)
+        if kind == "ttl4":
+            p = IP(src=src, dst="198.18.1.2", ttl=1) / u / Raw(b"t" * 20)
+        elif kind == "noroute4":
+            p = IP(src=src, dst="203.0.113.9") / u / Raw(b"n" * 20)
+        elif kind == "big4":
+            p = IP(src=src, dst="198.18.1.2", flags="DF") / u / Raw(b"b" * 1450)
+        elif kind == "ttl6":
+            p = IPv6(src=src, dst="2001:db8:1::2", hlim=1) / u / Raw(b"t" * 20)
+        elif kind == "noroute6":
+            p = IPv6(src=src, dst="2001:db8:77::9") / u / Raw(b"n" * 20)
+        else:
+            p = IPv6(src=src, dst="2001:db8:1::2") / u / Raw(b"b" * 1450)
+        out.append(bytes(Ether(src=smac, dst=rmac) / p))
+    return out
+
+def errors_to(src, until):
+    n = 0
+    while time.time() < until:
+        try:
+            b = s.recv(4096)
+        except socket.timeout:
+            continue
+        e = Ether(b)
+        if IP in e and ICMP in e and e[IP].dst == src and \
+                e[ICMP].type in (3, 11):
+            n += 1
+        elif IPv6 in e and e[IPv6].dst == src and \
+                (ICMPv6TimeExceeded in e or ICMPv6DestUnreach in e or
+                 ICMPv6PacketTooBig in e):
+            n += 1
+    return n
+
+def burst(name, kind, src, n):
+    fs = frames(kind, src, n)
+    errors_to(src, time.time() + 0.1)     # nothing stale
+    t = time.time()
+    for f in fs:
+        s.send(f)
+    print(name, errors_to(src, time.time() + 0.5), flush=True)
+    return t
+
+t = burst("ttl4", "ttl4", "198.19.1.10", 20)
+time.sleep(max(0, t + 1.3 - time.time()))
+burst("again4", "ttl4", "198.19.1.10", 3)
+burst("noroute4", "noroute4", "198.19.1.11", 20)
+burst("big4", "big4", "198.19.1.12", 20)
+burst("ttl6", "ttl6", "2001:db8:2::10", 20)
+burst("noroute6", "noroute6", "2001:db8:2::11", 20)
+burst("big6", "big6", "2001:db8:2::12", 20)
+EOF
+}
+
+want="ttl4 6
+again4 1
+noroute4 2
+big4 20
+ttl6 6
+noroute6 6
+big6 20"
+kmac=$(ip netns exec "${P}rk" cat /sys/class/net/w0/address)
+gmac=$(ip netns exec "${P}rg" cat /sys/class/net/w0/address)
+kernel=$(bursts "${P}sk" "$kmac")
+ours=$(bursts "${P}sg" "$gmac")
+echo "case kernel grogso"
+paste -d' ' <(printf '%s\n' "$kernel") <(printf '%s\n' "$ours" | cut -d' ' -f2)
+fails=0
+[ "$kernel" = "$want" ] || { echo "FAIL: the kernel's counts are not Linux 6.18's"; fails=1; }
+[ "$ours" = "$want" ] || { echo "FAIL: grogso's counts differ"; fails=1; }
+
+kill -TERM "$GPID"
+wait "$GPID"
+rc=$?
+GPID=
+[ "$rc" = 0 ] || { cat "$WORK/grogso.err"; fail "grogso exited with $rc"; }
+# 61 errors sent back out of the WAN port, 62 held back by host limits
+"$PY" - "$WORK/stats.json" <<'EOF' || fails=1
+import json, sys
+ports = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+wan = [p for p in ports if p["port"] == "wan"]
+if len(wan) != 1:
+    print("FAIL: no one WAN port in", [p["port"] for p in ports])
+    sys.exit(1)
+wan = wan[0]
+got = (wan["icmp_sent"], wan["icmp_limited_host"], wan["icmp_limited_global"])
+print("grogso's WAN port: icmp_sent %d, icmp_limited_host %d, "
+      "icmp_limited_global %d" % got)
+if got != (61, 62, 0):
+    print("FAIL: wanted 61, 62, 0")
+    sys.exit(1)
+EOF
+[ "$fails" = 0 ] || exit 1
+ok "ICMP error limits as Linux's"
