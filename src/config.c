@@ -59,6 +59,7 @@ enum opt_id {
 	OPT_ICMP6_RATELIMIT,
 	OPT_ICMP_MSGS_PER_SEC,
 	OPT_ICMP_MSGS_BURST,
+	OPT_REDIRECTS,
 };
 
 struct opt_desc {
@@ -141,6 +142,8 @@ static const struct opt_desc opts[] = {
 	  "route mode: ICMP and ICMPv6 errors a second, all hosts [1000]" },
 	{ "icmp-msgs-burst", required_argument, OPT_ICMP_MSGS_BURST, "N",
 	  "route mode: the most of those sent at once [50]" },
+	{ "redirects", required_argument, OPT_REDIRECTS, "on|off",
+	  "route mode: redirect hosts to a better first hop [on]" },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -424,6 +427,7 @@ static void config_defaults(struct config *c)
 	c->icmp6_ratelimit_ms = 100;
 	c->icmp_msgs_per_sec = 1000;
 	c->icmp_msgs_burst = 50;
+	c->redirects = 1;
 }
 
 static const char *const on_off[] = { "off", "on", NULL };
@@ -563,6 +567,9 @@ static int parse_one(struct config *c, int id, const char *arg)
 		break;
 	case OPT_ICMP_MSGS_BURST:
 		err = parse_u32(id, arg, 0, 1000000000, &c->icmp_msgs_burst);
+		break;
+	case OPT_REDIRECTS:
+		err = parse_word(id, arg, on_off, "on or off", &c->redirects);
 		break;
 	default:
 		err = -EINVAL;

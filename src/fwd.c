@@ -45,6 +45,10 @@
 #define FWD_RT_ERROR_COST_NS FWD_NS     /* net.ipv4.route.error_cost */
 #define FWD_RT_ERROR_BURST_NS (5 * FWD_NS) /* net.ipv4.route.error_burst */
 #define FWD_GLOBAL_STEP_NS (FWD_NS / 50) /* HZ / 50: finest refill of the global bucket */
+/* IPv4 redirects, Linux's net.ipv4.route.redirect_{load,number,silence} */
+#define FWD_REDIRECT_LOAD_NS (FWD_NS / 50)
+#define FWD_REDIRECT_NUMBER 9
+#define FWD_REDIRECT_SILENCE_NS (FWD_REDIRECT_LOAD_NS << (FWD_REDIRECT_NUMBER + 1))
 #define FWD_ICMP4_MAX 576               /* RFC 1812 4.3.2.3: error datagram <= 576 bytes */
 #define FWD_ICMP6_MAX 1280              /* RFC 4443 2.4(c): <= the IPv6 minimum MTU */
 #define FWD_TTL_OUT 64                  /* TTL / hop limit of packets grogso originates */
@@ -79,8 +83,11 @@
 #define ICMP_HOST_UNREACH 1
 #define ICMP_PORT_UNREACH 3
 #define ICMP_FRAG_NEEDED 4
+#define ICMP_REDIRECT 5
+#define ICMP_REDIR_HOST 1
 #define ICMP_ECHO 8
 #define ICMP_TIME_EXCEEDED 11
+#define ICMP_PARAMETERPROB 12
 
 #define ICMP6_DEST_UNREACH 1
 #define ICMP6_NOROUTE 0
@@ -93,6 +100,9 @@
 #define ICMP6_ECHO_REPLY 129
 #define ND_NEIGHBOR_SOLICIT 135
 #define ND_NEIGHBOR_ADVERT 136
+#define ND_REDIRECT 137
+#define ND_REDIRECT_LEN 40              /* type to destination (RFC 4861 4.5) */
+#define ND_OPT_REDIRECTED_HDR 4
 #define ND_HOP_LIMIT 255                /* RFC 4861 7.1: proves the sender is on-link */
 #define ND_MSG_LEN 24                   /* NS/NA without options */
 #define ND_OPT_SLLA 1
@@ -130,13 +140,17 @@ struct fwd_neigh {
 	struct pkt *qhead, *qtail;      /* held while INCOMPLETE, in arrival order */
 };
 
-/* A host ICMP errors went to, and what it may still get (inet_peer). */
+/*
+ * A host ICMP messages went to, as Linux's inet_peer: the budget of its
+ * ICMP limit and the state of its redirects, which share the time of
+ * last use.
+ */
 struct fwd_peer {
 	int family;                     /* 0: free */
 	uint8_t addr[16];
-	int fresh;                      /* made, not yet topped up */
+	uint32_t n_redirects;           /* sent since the last silence */
 	uint64_t tokens;                /* budget, in ns */
-	uint64_t last;                  /* when tokens were last topped up */
+	int64_t last;                   /* ns; before 0 for a new host */
 };
 
 struct fwd {
@@ -157,6 +171,7 @@ struct fwd {
 	int icmp_stamped;               /* icmp_stamp is set */
 	uint32_t icmp_per_sec, icmp_burst;
 	uint64_t icmp4_tmo, icmp6_tmo;  /* ns of budget one error costs a host */
+	int redirects;                  /* --redirects */
 	struct fwd_peer *peer;          /* FWD_PEERS, FWD_PEER_WAYS to a set */
 	uint16_t ip_id;                 /* IPv4 ID of packets grogso originates */
 	enum gso_ipid gso_ipid;         /* --gso-ipid, for the segments we cut */
@@ -403,6 +418,15 @@ static const struct fwd_route *route_lookup(const struct fwd *f, int family,
 	return NULL;
 }
 
+/* Is @src a host on the link of @port (a connected route there)? */
+static int src_onlink(const struct fwd *f, unsigned int port, int family,
+		      const uint8_t *src)
+{
+	const struct fwd_route *r = route_lookup(f, family, src);
+
+	return r && !r->has_gw && r->port == port;
+}
+
 static int route_add(struct fwd *f, int family, const uint8_t *pfx,
 		     uint8_t plen, const uint8_t *gw, unsigned int port)
 {
@@ -534,10 +558,10 @@ static int icmp_global_allow(struct fwd *f, uint64_t now)
 }
 
 /*
- * The entry of host @addr, made when there is none: a new host starts
- * with the budget of one idle for a minute (inet_getpeer).  A full set
- * gives up its entry touched longest ago; a host whose budget has
- * refilled loses nothing by that.
+ * The entry of host @addr, made when there is none: a new host has no
+ * budget and was last seen a minute ago (inet_getpeer), so that its
+ * first top-up fills the budget.  A full set gives up its entry used
+ * longest ago; a host whose budget has refilled loses nothing by that.
  */
 static struct fwd_peer *peer_get(struct fwd *f, int family,
 				 const uint8_t *addr, uint64_t now)
@@ -561,9 +585,7 @@ static struct fwd_peer *peer_get(struct fwd *f, int family,
 	memset(old, 0, sizeof(*old));
 	old->family = family;
 	memcpy(old->addr, addr, len);
-	old->fresh = 1;
-	old->tokens = FWD_PEER_NEW_NS;
-	old->last = now;
+	old->last = (int64_t)now - (int64_t)FWD_PEER_NEW_NS;
 	return old;
 }
 
@@ -575,17 +597,59 @@ static struct fwd_peer *peer_get(struct fwd *f, int family,
 static int peer_take(struct fwd_peer *p, uint64_t cost, uint64_t cap,
 		     uint64_t now)
 {
-	if (now > p->last || p->fresh) {
-		if (now > p->last)
-			p->tokens += now - p->last;
-		p->last = now;
-		p->fresh = 0;
+	if ((int64_t)now > p->last) {
+		p->tokens += (uint64_t)((int64_t)now - p->last);
+		p->last = (int64_t)now;
 		if (p->tokens > cap)
 			p->tokens = cap;
 	}
 	if (p->tokens < cost)
 		return 0;
 	p->tokens -= cost;
+	return 1;
+}
+
+/*
+ * The ICMP messages Linux limits: those of net.ipv4.icmp_ratemask (by
+ * default destination unreachable, source quench, time exceeded,
+ * parameter problem), but never fragmentation needed, which path MTU
+ * discovery depends on.  Redirects and echo replies are not limited.
+ */
+static int icmp4_limited(uint8_t type, uint8_t code)
+{
+	if (type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED)
+		return 0;
+	return type == ICMP_DEST_UNREACH || type == 4 ||
+	       type == ICMP_TIME_EXCEEDED || type == ICMP_PARAMETERPROB;
+}
+
+/*
+ * Linux's ip_rt_send_redirect: a host that goes on sending through a
+ * router that redirects it gets redirects at growing intervals (the
+ * first at once, then after 40 ms, 80 ms, ... since the last), 9 at
+ * most, then none until it has drawn none for 20.48 s.  The count lives
+ * in the host's entry beside the ICMP budget; a silence empties that
+ * budget too, and every redirect sent, or held back after the ninth,
+ * marks the entry used now.
+ */
+static int redirect_allow(struct fwd *f, const uint8_t *src, uint64_t now)
+{
+	struct fwd_peer *p = peer_get(f, AF_INET, src, now);
+	int64_t t = (int64_t)now;
+
+	if (t > p->last + (int64_t)FWD_REDIRECT_SILENCE_NS) {
+		p->tokens = 0;
+		p->n_redirects = 0;
+	}
+	if (p->n_redirects >= FWD_REDIRECT_NUMBER) {
+		p->last = t;
+		return 0;
+	}
+	if (p->n_redirects &&
+	    t <= p->last + (int64_t)(FWD_REDIRECT_LOAD_NS << p->n_redirects))
+		return 0;
+	p->last = t;
+	p->n_redirects++;
 	return 1;
 }
 
@@ -626,13 +690,11 @@ static int rt_error_allow(struct fwd *f, unsigned int port,
 {
 	struct fwd_peer *p = peer_get(f, AF_INET, src, now);
 
-	if (now > p->last)
-		p->tokens += now - p->last;
+	if ((int64_t)now > p->last)
+		p->tokens += (uint64_t)((int64_t)now - p->last);
 	if (p->tokens > FWD_RT_ERROR_BURST_NS)
 		p->tokens = FWD_RT_ERROR_BURST_NS;
-	if (now > p->last)
-		p->last = now;
-	p->fresh = 0;
+	p->last = (int64_t)now;
 	if (p->tokens < FWD_RT_ERROR_COST_NS) {
 		f->stats[port]->icmp_limited_host++;
 		return 0;
@@ -797,7 +859,8 @@ static int quote(struct fwd *f, const struct pkt *p, uint8_t *out,
 
 /*
  * ICMP error about @p (which arrived on @in) back to its source:
- * @type/@code, and @mtu for fragmentation-needed (RFC 1191).  Quotes as
+ * @type/@code, and @info: the MTU of fragmentation-needed (RFC 1191),
+ * the gateway of a redirect (host byte order).  Quotes as
  * much of the datagram as fits 576 bytes (RFC 1812 4.3.2.3, as Linux
  * does).  Not sent (RFC 1812 4.3.2.7) about an ICMP error, a non-first
  * fragment, a link-layer broadcast or multicast, a multicast or broadcast
@@ -805,7 +868,7 @@ static int quote(struct fwd *f, const struct pkt *p, uint8_t *out,
  * than the rate limit allows.
  */
 static void icmp4_error(struct fwd *f, unsigned int in, const struct pkt *p,
-			uint8_t type, uint8_t code, uint32_t mtu, uint64_t now)
+			uint8_t type, uint8_t code, uint32_t info, uint64_t now)
 {
 	const uint8_t *ip = p->data + p->l3_off;
 	uint32_t hl = (uint32_t)(ip[0] & 0x0f) * 4;
@@ -826,8 +889,7 @@ static void icmp4_error(struct fwd *f, unsigned int in, const struct pkt *p,
 	src = error_src(f, in, AF_INET, ip + 12);
 	if (!src)
 		return;
-	/* Linux never limits fragmentation-needed: PMTU discovery needs it */
-	if (!(type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED) &&
+	if (icmp4_limited(type, code) &&
 	    !icmp_allow(f, in, AF_INET, ip + 12, now))
 		return;
 	q = gen_alloc(f, in);
@@ -841,15 +903,19 @@ static void icmp4_error(struct fwd *f, unsigned int in, const struct pkt *p,
 	icmp = o + IPV4_HLEN;
 	icmp[0] = type;
 	icmp[1] = code;
-	put_be16(icmp + 4, 0);
-	put_be16(icmp + 6, (uint16_t)(mtu > 0xffff ? 0xffff : mtu));
+	if (type == ICMP_DEST_UNREACH && info > 0xffff)
+		info = 0xffff;
+	put_be32(icmp + 4, info);
 	if (quote(f, p, icmp + 8, qlen, q))
 		return;
 	icmp4_csum(icmp, 8 + qlen);
 	ip4_hdr(o, IP4_TOS_ICMP_ERR | (ip[1] & IP4_TOS_ERR_KEEP),
 		IPV4_HLEN + 8 + qlen, f->ip_id++, IPPROTO_ICMP_, src, ip + 12);
 	q->len = l2 + IPV4_HLEN + 8 + qlen;
-	f->stats[in]->icmp_sent++;
+	if (type == ICMP_REDIRECT)
+		f->stats[in]->redirects++;
+	else
+		f->stats[in]->icmp_sent++;
 	gen_send(f, in, q, now);
 }
 
@@ -1817,6 +1883,16 @@ static void ip4_input(struct fwd *f, unsigned int in, struct pkt *p,
 	ip[8]--;
 	put_be16(ip + 10, csum_replace16(get_be16(ip + 10), old,
 					 get_be16(ip + 8)));
+	/* back out of the port it came in by, from a host on that link:
+	 * tell the host the better first hop, as ip_forward does (after
+	 * the decrement, so the quote shows the new TTL) */
+	if (r->port == in && f->redirects && src_onlink(f, in, AF_INET, ip + 12)) {
+		if (redirect_allow(f, ip + 12, now))
+			icmp4_error(f, in, p, ICMP_REDIRECT, ICMP_REDIR_HOST,
+				    get_be32(r->has_gw ? r->gw : ip + 16), now);
+		else
+			f->stats[in]->redirects_limited++;
+	}
 	neigh_send(f, r->port, AF_INET, r->has_gw ? r->gw : ip + 16, p, now);
 }
 
@@ -1838,6 +1914,84 @@ static int ip6_group_ours(const struct fwd *f, unsigned int port,
 			return 1;
 	}
 	return 0;
+}
+
+/*
+ * Linux's IPv6 redirect (ip6_forward, then ndisc_send_redirect) for @p,
+ * which goes back out of @in by route @r: limited to 6, then one a
+ * second, for the destination, and the same for the source; sent only
+ * when the better first hop is the destination itself or a link-local
+ * router, and the source is on the link.  From the port's link-local
+ * address with hop limit 255: the target and the destination, the
+ * target's MAC when it is known, and as much of @p as Linux puts in its
+ * redirected-header option (its length plus 8, at most 1200, rounded
+ * down to 8 bytes, of which 8 are the option's own header: a datagram
+ * whose length is not a multiple of 8 loses its last bytes).
+ */
+static void redirect6(struct fwd *f, unsigned int in, const struct pkt *p,
+		      const struct fwd_route *r, uint64_t now)
+{
+	const uint8_t *ip = p->data + p->l3_off;
+	const uint8_t *target = r->has_gw ? r->gw : ip + 24;
+	const struct fwd_neigh *n;
+	uint32_t rd_len, len, l2;
+	uint8_t *o, *icmp, *opt;
+	struct pkt *q;
+	int dst_ok;
+
+	/* the destination's budget is spent even when no redirect could
+	 * go (as Linux's, which looks at the rest afterwards) */
+	dst_ok = peer_take(peer_get(f, AF_INET6, ip + 24, now), FWD_NS,
+			   FWD_PEER_BURST * FWD_NS, now);
+
+	if (memcmp(target, ip + 24, 16) && !ip6_ll(target))
+		return;
+	if (!ip6_ll(ip + 8) && !src_onlink(f, in, AF_INET6, ip + 8))
+		return;
+	if (!dst_ok || !peer_take(peer_get(f, AF_INET6, ip + 8, now), FWD_NS,
+		       FWD_PEER_BURST * FWD_NS, now)) {
+		f->stats[in]->redirects_limited++;
+		return;
+	}
+	q = gen_alloc(f, in);
+	if (!q)
+		return;
+	rd_len = pkt_ip_len(p) + 8;
+	if (rd_len > FWD_ICMP6_MAX - IPV6_HLEN - ND_REDIRECT_LEN)
+		rd_len = FWD_ICMP6_MAX - IPV6_HLEN - ND_REDIRECT_LEN;
+	rd_len &= ~7u;
+	n = neigh_find(f, in, AF_INET6, target);
+	len = ND_REDIRECT_LEN + rd_len;
+	if (n && neigh_state(n, now) != FWD_NEIGH_NONE &&
+	    neigh_state(n, now) != FWD_NEIGH_INCOMPLETE)
+		len += 8;
+	else
+		n = NULL;
+	l2 = eth_reply(f, in, p, NULL, q->data, ETHTYPE_IPV6);
+	o = q->data + l2;
+	ip6_hdr(o, 6u << 28, len, IPPROTO_ICMPV6_, ND_HOP_LIMIT, f->ll[in],
+		ip + 8);
+	icmp = o + IPV6_HLEN;
+	memset(icmp, 0, ND_REDIRECT_LEN);
+	icmp[0] = ND_REDIRECT;
+	memcpy(icmp + 8, target, 16);
+	memcpy(icmp + 24, ip + 24, 16);
+	opt = icmp + ND_REDIRECT_LEN;
+	if (n) {
+		opt[0] = ND_OPT_TLLA;
+		opt[1] = 1;
+		memcpy(opt + 2, n->mac, 6);
+		opt += 8;
+	}
+	memset(opt, 0, 8);
+	opt[0] = ND_OPT_REDIRECTED_HDR;
+	opt[1] = (uint8_t)(rd_len / 8);
+	if (quote(f, p, opt + 8, rd_len - 8, q))
+		return;
+	icmp6_csum(o, icmp, len);
+	q->len = l2 + IPV6_HLEN + len;
+	f->stats[in]->redirects++;
+	gen_send(f, in, q, now);
 }
 
 static void ip6_input(struct fwd *f, unsigned int in, struct pkt *p,
@@ -1869,13 +2023,6 @@ static void ip6_input(struct fwd *f, unsigned int in, struct pkt *p,
 		drop(f, in, p, DROP_MARTIAN);
 		return;
 	}
-	if (ip6_ll(src)) {
-		/* RFC 4291 2.5.6: link-local never crosses a router */
-		icmp6_error(f, in, p, ICMP6_DEST_UNREACH, ICMP6_BEYOND_SCOPE,
-			    0, now);
-		drop(f, in, p, DROP_MARTIAN);
-		return;
-	}
 	r = route_lookup(f, AF_INET6, dst);
 	if (!r) {
 		icmp6_error(f, in, p, ICMP6_DEST_UNREACH, ICMP6_NOROUTE, 0, now);
@@ -1885,6 +2032,18 @@ static void ip6_input(struct fwd *f, unsigned int in, struct pkt *p,
 	if (ip[7] <= 1) {
 		icmp6_error(f, in, p, ICMP6_TIME_EXCEED, 0, 0, now);
 		drop(f, in, p, DROP_TTL);
+		return;
+	}
+	/* in ip6_forward's order: back out of the same port, a redirect
+	 * (quoting the hop limit as it came); to another link, a link-local
+	 * source must not cross (RFC 4291 2.5.6) */
+	if (r->port == in) {
+		if (f->redirects)
+			redirect6(f, in, p, r, now);
+	} else if (ip6_ll(src)) {
+		icmp6_error(f, in, p, ICMP6_DEST_UNREACH, ICMP6_BEYOND_SCOPE,
+			    0, now);
+		drop(f, in, p, DROP_MARTIAN);
 		return;
 	}
 	mtu = port_mtu(f, r->port);
@@ -1931,6 +2090,7 @@ struct fwd *fwd_create(const struct config *c,
 	f->icmp_burst = c->icmp_msgs_burst;
 	f->icmp4_tmo = (uint64_t)c->icmp_ratelimit_ms * 1000000u;
 	f->icmp6_tmo = (uint64_t)c->icmp6_ratelimit_ms * 1000000u;
+	f->redirects = c->redirects;
 	f->ip_id = 1;
 	f->gso_ipid = config_gso_ipid(c);
 	for (i = 0; i < FWD_NPORTS; i++) {

@@ -95,6 +95,7 @@ struct config {
 	uint32_t icmp6_ratelimit_ms;    /* per host, IPv6 */
 	uint32_t icmp_msgs_per_sec;     /* over all hosts */
 	uint32_t icmp_msgs_burst;
+	int redirects;                  /* send ICMP/NDP redirects */
 };
 
 /* The GSO ID policy --gso-ipid asks for. */

@@ -125,6 +125,8 @@ struct stats_port {
 	uint64_t icmp_sent;             /* ICMP/ICMPv6 errors */
 	uint64_t icmp_limited_host;     /* errors held back: per-host limit */
 	uint64_t icmp_limited_global;   /* errors held back: limit over all */
+	uint64_t redirects;             /* ICMP redirects and NDP redirects */
+	uint64_t redirects_limited;     /* held back by their own limits */
 	uint64_t solicits;              /* ARP requests and neighbour solicitations */
 	uint64_t frags;                 /* IPv4 fragments */
 	uint64_t gso_frag;              /* DF-clear aggregates segmented to be

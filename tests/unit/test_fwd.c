@@ -119,6 +119,7 @@ static int setup(void **state)
 	e->c.icmp6_ratelimit_ms = 100;
 	e->c.icmp_msgs_per_sec = 1000;
 	e->c.icmp_msgs_burst = 50;
+	e->c.redirects = 1;
 	memcpy(e->ports[0].mac, lan_mac, 6);
 	memcpy(e->ports[1].mac, wan_mac, 6);
 	e->ports[0].mtu = 1500;
@@ -639,14 +640,17 @@ static void test_route_longest_prefix_match_and_default(void **state)
 		  tcp4(e, lan_mac, h1_mac, "198.18.1.2", "10.2.0.1", 64, 2, 1, 10), 0);
 	fwd_input(e->f, FWD_PORT_LAN,
 		  tcp4(e, lan_mac, h1_mac, "198.18.1.2", "203.0.113.9", 64, 3, 1, 10), 0);
-	assert_int_equal(e->nout, 3);
+	/* the 10/8 one goes back out of the LAN, after a redirect */
+	assert_int_equal(e->nout, 4);
 	assert_int_equal(e->out_port[0], FWD_PORT_WAN);   /* 10.1/16 */
 	assert_memory_equal(e->out[0]->data, gw2_mac, 6);
-	assert_int_equal(e->out_port[1], FWD_PORT_LAN);   /* 10/8 */
-	assert_memory_equal(e->out[1]->data, lgw_mac, 6);
-	assert_memory_equal(e->out[1]->data + 6, lan_mac, 6);
-	assert_int_equal(e->out_port[2], FWD_PORT_WAN);   /* default */
-	assert_memory_equal(e->out[2]->data, gw_mac, 6);
+	assert_int_equal(e->out_port[1], FWD_PORT_LAN);
+	assert_int_equal(e->out[1]->data[34], 5);         /* redirect */
+	assert_int_equal(e->out_port[2], FWD_PORT_LAN);   /* 10/8 */
+	assert_memory_equal(e->out[2]->data, lgw_mac, 6);
+	assert_memory_equal(e->out[2]->data + 6, lan_mac, 6);
+	assert_int_equal(e->out_port[3], FWD_PORT_WAN);   /* default */
+	assert_memory_equal(e->out[3]->data, gw_mac, 6);
 }
 
 static void test_forward_decrements_ttl_keeps_checksum_and_rewrites_macs(void **state)
@@ -984,6 +988,15 @@ static void set_wan_mtu(struct env *e, uint32_t mtu)
 	fwd_set_port(e->f, FWD_PORT_WAN, &pi);
 }
 
+static void set_lan_mtu(struct env *e, uint32_t mtu)
+{
+	struct fwd_port_info pi;
+
+	memcpy(pi.mac, lan_mac, 6);
+	pi.mtu = mtu;
+	fwd_set_port(e->f, FWD_PORT_LAN, &pi);
+}
+
 static void test_df_too_big_sends_frag_needed_with_mtu(void **state)
 {
 	struct env *e = *state;
@@ -1007,9 +1020,8 @@ static void test_df_too_big_sends_frag_needed_with_mtu(void **state)
 	assert_int_equal(e->st[0].drop[DROP_FRAG_DF], 1);
 
 	/* IPv6: packet too big */
-	send_arp(e, FWD_PORT_WAN, 2, gw_mac, "198.19.1.254", "198.19.1.1", 0);
-	set_wan_mtu(e, 1280);
-	fwd_input(e->f, FWD_PORT_WAN, tcp6(e, "2001:db8:2::2", "2001:db8:2::3",
+	set_lan_mtu(e, 1280);
+	fwd_input(e->f, FWD_PORT_WAN, tcp6(e, "2001:db8:2::2", "2001:db8:1::3",
 					   64, 1300), 0);
 	assert_int_equal(e->nout, 2);
 	o = e->out[1]->data;
@@ -1351,9 +1363,8 @@ static void test_ipv6_aggregate_over_mtu_gets_packet_too_big(void **state)
 	struct pkt *p;
 	const uint8_t *o;
 
-	send_arp(e, FWD_PORT_WAN, 2, gw_mac, "198.19.1.254", "198.19.1.1", 0);
-	set_wan_mtu(e, 1400);
-	p = tcp6(e, "2001:db8:2::2", "2001:db8:2::3", 64, 3 * 1440);
+	set_lan_mtu(e, 1400);
+	p = tcp6(e, "2001:db8:2::2", "2001:db8:1::3", 64, 3 * 1440);
 	p->gso_size = 1440;
 	p->gso_type = VNET_GSO_TCPV6;
 	p->agg.segs = 3;
@@ -1531,6 +1542,239 @@ static void test_icmp_limits_configurable(void **state)
 	assert_int_equal(e->st[1].icmp_limited_global, 10 + 10);
 }
 
+/* The LAN gateway 198.18.1.254 announces itself and is confirmed. */
+static void learn_lgw(struct env *e)
+{
+	send_arp(e, FWD_PORT_LAN, 1, lgw_mac, "198.18.1.254", "198.18.1.254", 0);
+	send_arp(e, FWD_PORT_LAN, 2, lgw_mac, "198.18.1.254", "198.18.1.1", 0);
+}
+
+/* From h1 on the LAN to 10.2.0.1, which 10/8 sends back out of the LAN
+ * through 198.18.1.254. */
+static struct pkt *hairpin4(struct env *e, uint8_t ttl)
+{
+	return tcp4(e, lan_mac, h1_mac, "198.18.1.2", "10.2.0.1", ttl, 7, 1,
+		    10);
+}
+
+static void test_hairpin_gets_redirect_as_linux(void **state)
+{
+	struct env *e = *state;
+	struct pkt *p = hairpin4(e, 64);
+	uint32_t ip_len = p->len - 14;
+	uint8_t fwd[256], a[4];
+	const uint8_t *o;
+
+	learn_lgw(e);
+	fwd_input(e->f, FWD_PORT_LAN, p, NS_PER_S);
+	assert_int_equal(e->nout, 2);
+	/* the datagram goes on, and the redirect quotes it as it left:
+	 * TTL 63, its checksum updated */
+	assert_int_equal(e->out_port[1], FWD_PORT_LAN);
+	assert_memory_equal(e->out[1]->data, lgw_mac, 6);
+	memcpy(fwd, e->out[1]->data + 14, ip_len);
+	assert_int_equal(fwd[8], 63);
+	o = e->out[0]->data;
+	assert_int_equal(e->out_port[0], FWD_PORT_LAN);
+	assert_int_equal(e->out[0]->len, 14 + 20 + 8 + ip_len);
+	assert_memory_equal(o, h1_mac, 6);
+	assert_memory_equal(o + 6, lan_mac, 6);
+	assert_int_equal(o[14 + 1], 0xc0);
+	ip("198.18.1.1", a);
+	assert_memory_equal(o + 26, a, 4);
+	ip("198.18.1.2", a);
+	assert_memory_equal(o + 30, a, 4);
+	assert_ip4_csum_ok(e->out[0]);
+	assert_int_equal(o[34], 5);                     /* redirect */
+	assert_int_equal(o[35], 1);                     /* for the host */
+	ip("198.18.1.254", a);
+	assert_memory_equal(o + 38, a, 4);              /* the better hop */
+	assert_int_equal(frame_csum(o + 34, 8 + ip_len, 0), 0);
+	assert_memory_equal(o + 42, fwd, ip_len);
+	assert_int_equal(e->st[0].redirects, 1);
+	assert_int_equal(e->st[0].icmp_sent, 0);
+}
+
+/* Times as ip_rt_send_redirect's: the first at once, the nth (n >= 2)
+ * more than 20 ms << (n - 1) after the one before, 9 in all, then none
+ * until 20.48 s pass without one. */
+static void test_redirects_back_off_as_linux(void **state)
+{
+	static const uint64_t ms[] = { 0, 41, 122, 283, 604, 1245, 2526,
+				       5087, 10208 };
+	struct env *e = *state;
+	const uint64_t t = NS_PER_S;
+	unsigned int i;
+
+	learn_lgw(e);
+	for (i = 0; i < 9; i++) {
+		uint64_t now = t + ms[i] * 1000000;
+
+		/* just before its time: nothing */
+		if (i)
+			fwd_input(e->f, FWD_PORT_LAN, hairpin4(e, 64),
+				  now - 2000000);
+		fwd_input(e->f, FWD_PORT_LAN, hairpin4(e, 64), now);
+	}
+	assert_int_equal(e->st[0].redirects, 9);
+	assert_int_equal(e->st[0].redirects_limited, 8);
+	/* a tenth never comes while the host keeps at it */
+	fwd_input(e->f, FWD_PORT_LAN, hairpin4(e, 64), t + 30 * NS_PER_S);
+	fwd_input(e->f, FWD_PORT_LAN, hairpin4(e, 64), t + 50 * NS_PER_S);
+	assert_int_equal(e->st[0].redirects, 9);
+	/* 20.48 s of quiet starts again */
+	fwd_input(e->f, FWD_PORT_LAN, hairpin4(e, 64),
+		  t + 50 * NS_PER_S + 20490000000ull);
+	assert_int_equal(e->st[0].redirects, 10);
+	assert_int_equal(e->st[0].drop[DROP_NO_ROUTE], 0);
+}
+
+static void test_redirect_rules(void **state)
+{
+	struct env *e = *state;
+
+	learn_lgw(e);
+	/* as in Linux, a redirect to a host new to the router empties its
+	 * ICMP budget: time exceeded right after is held back */
+	fwd_input(e->f, FWD_PORT_LAN, hairpin4(e, 64), NS_PER_S);
+	fwd_input(e->f, FWD_PORT_LAN, hairpin4(e, 1), NS_PER_S);
+	assert_int_equal(e->st[0].redirects, 1);
+	assert_int_equal(e->st[0].icmp_sent, 0);
+	assert_int_equal(e->st[0].icmp_limited_host, 1);
+	clear_out(e);
+	/* no redirect for a source not on the link (10/8 is routed) */
+	fwd_input(e->f, FWD_PORT_LAN,
+		  tcp4(e, lan_mac, h1_mac, "10.3.0.1", "10.2.0.1", 64, 1, 1,
+		       10), NS_PER_S);
+	assert_int_equal(e->nout, 1);
+	assert_memory_equal(e->out[0]->data, lgw_mac, 6);
+	clear_out(e);
+	/* none with --redirects=off */
+	fwd_destroy(e->f);
+	e->c.redirects = 0;
+	assert_int_equal(env_create(e), 0);
+	learn_lgw(e);
+	fwd_input(e->f, FWD_PORT_LAN, hairpin4(e, 64), NS_PER_S);
+	assert_int_equal(e->nout, 1);
+	assert_memory_equal(e->out[0]->data, lgw_mac, 6);
+	assert_int_equal(e->st[0].redirects, 1);
+}
+
+/* 2001:db8:2::3 (MAC h3) says who it is to the router's WAN address. */
+static const uint8_t h3_mac[6] = { 0x02, 0, 0, 0, 0, 0x33 };
+
+static void learn_h3_v6(struct env *e)
+{
+	uint8_t b[128], m[32];
+
+	memset(m, 0, sizeof(m));
+	m[0] = 135;
+	ip("2001:db8:2::1", m + 8);
+	m[24] = 1;
+	m[25] = 1;
+	memcpy(m + 26, h3_mac, 6);
+	fwd_input(e->f, FWD_PORT_WAN,
+		  raw_pkt(e, b, ip6_frame(b, wan_mac, h3_mac, "2001:db8:2::3",
+					  "2001:db8:2::1", 255, 58, m, 32, 2)),
+		  NS_PER_S);
+	clear_out(e);
+}
+
+static void test_ipv6_hairpin_gets_redirect_as_linux(void **state)
+{
+	struct env *e = *state;
+	struct pkt *p = tcp6(e, "2001:db8:2::2", "2001:db8:2::3", 64, 10);
+	uint8_t orig[128], want[128], src[16], dst[16];
+	uint32_t ip_len = p->len - 14, len;
+	const uint8_t *o;
+
+	memcpy(orig, p->data + 14, ip_len);
+	fwd_input(e->f, FWD_PORT_WAN, p, NS_PER_S);
+	/* the redirect, then the datagram, still on its way (to be
+	 * resolved: a solicitation) */
+	assert_int_equal(e->nout, 2);
+	assert_int_equal(e->out_port[0], FWD_PORT_WAN);
+	o = e->out[0]->data;
+	/* 70 bytes + 8, rounded down to 72: the option quotes 64 of them */
+	assert_int_equal(ip_len, 70);
+	len = 40 + 72;
+	assert_int_equal(e->out[0]->len, 14 + 40 + len);
+	assert_memory_equal(o, h2_mac, 6);
+	assert_memory_equal(o + 6, wan_mac, 6);
+	assert_int_equal(rd16(o + 12), 0x86dd);
+	assert_int_equal(rd16(o + 14), 0x6000);
+	assert_int_equal(rd16(o + 16), 0);
+	assert_int_equal(rd16(o + 18), len);
+	assert_int_equal(o[20], 58);
+	assert_int_equal(o[21], 255);
+	ip("fe80::ff:fe00:105", src);
+	ip("2001:db8:2::2", dst);
+	assert_memory_equal(o + 22, src, 16);
+	assert_memory_equal(o + 38, dst, 16);
+	memset(want, 0, sizeof(want));
+	want[0] = 137;
+	ip("2001:db8:2::3", want + 8);                  /* target */
+	ip("2001:db8:2::3", want + 24);                 /* destination */
+	want[40] = 4;                                   /* redirected header */
+	want[41] = 9;
+	memcpy(want + 48, orig, 64);
+	put16(want + 2, frame_csum(want, len, pseudo6(src, dst, len, 58)));
+	assert_memory_equal(o + 54, want, len);
+	assert_int_equal(e->st[1].redirects, 1);
+}
+
+static void test_ipv6_redirect_rules(void **state)
+{
+	struct env *e = *state;
+	unsigned int i;
+
+	/* with the target known, its MAC comes along */
+	learn_h3_v6(e);
+	fwd_input(e->f, FWD_PORT_WAN,
+		  tcp6(e, "2001:db8:2::2", "2001:db8:2::3", 64, 10), NS_PER_S);
+	/* the redirect, a probe of the stale entry, the datagram */
+	assert_int_equal(e->nout, 3);
+	assert_int_equal(e->out[0]->data[54], 137);
+	assert_int_equal(e->out[0]->data[54 + 40], 2);
+	assert_int_equal(e->out[0]->data[54 + 41], 1);
+	assert_memory_equal(e->out[0]->data + 54 + 42, h3_mac, 6);
+	assert_int_equal(e->out[0]->data[54 + 48], 4);
+	assert_memory_equal(e->out[2]->data, h3_mac, 6);
+	clear_out(e);
+	/* 6 a destination, then one a second (that was the first) */
+	for (i = 0; i < 9; i++)
+		fwd_input(e->f, FWD_PORT_WAN,
+			  tcp6(e, "2001:db8:2::2", "2001:db8:2::3", 64, 10),
+			  NS_PER_S);
+	assert_int_equal(e->st[1].redirects, 6);
+	assert_int_equal(e->st[1].redirects_limited, 4);
+	/* ... and 6 a source: ::2 has had its 6 */
+	fwd_input(e->f, FWD_PORT_WAN,
+		  tcp6(e, "2001:db8:2::2", "2001:db8:2::4", 64, 10), NS_PER_S);
+	assert_int_equal(e->st[1].redirects, 6);
+	assert_int_equal(e->st[1].redirects_limited, 5);
+	fwd_input(e->f, FWD_PORT_WAN,
+		  tcp6(e, "2001:db8:2::2", "2001:db8:2::4", 64, 10),
+		  2 * NS_PER_S);
+	assert_int_equal(e->st[1].redirects, 7);
+	/* a global gateway: Linux does not redirect to it */
+	fwd_input(e->f, FWD_PORT_WAN,
+		  tcp6(e, "2001:db8:2::7", "2001:db8:99::1", 64, 10),
+		  3 * NS_PER_S);
+	assert_int_equal(e->st[1].redirects, 7);
+	assert_int_equal(e->st[1].redirects_limited, 5);
+	/* a link-local source going back to its own link is forwarded,
+	 * with a redirect; to another link it is refused */
+	clear_out(e);
+	fwd_input(e->f, FWD_PORT_WAN,
+		  tcp6(e, "fe80::22", "2001:db8:2::8", 64, 10), 3 * NS_PER_S);
+	assert_int_equal(e->st[1].redirects, 8);
+	assert_int_equal(e->st[1].drop[DROP_MARTIAN], 0);
+	fwd_input(e->f, FWD_PORT_WAN,
+		  tcp6(e, "fe80::22", "2001:db8:1::8", 64, 10), 3 * NS_PER_S);
+	assert_int_equal(e->st[1].drop[DROP_MARTIAN], 1);
+}
+
 static void test_no_icmp_error_about_icmp_error_or_fragment(void **state)
 {
 	struct env *e = *state;
@@ -1629,6 +1873,11 @@ int main(void)
 		T(test_no_route_error_costs_the_host_twice),
 		T(test_icmp_errors_limited_over_all_hosts),
 		T(test_icmp_limits_configurable),
+		T(test_hairpin_gets_redirect_as_linux),
+		T(test_redirects_back_off_as_linux),
+		T(test_redirect_rules),
+		T(test_ipv6_hairpin_gets_redirect_as_linux),
+		T(test_ipv6_redirect_rules),
 		T(test_no_icmp_error_about_icmp_error_or_fragment),
 		T(test_frames_not_for_us_and_non_ip_dropped),
 		T(test_gateway_off_link_rejected),

@@ -39,11 +39,13 @@ static void assert_print(const char *name, const struct stats_port *s,
 
 /* ---- a small JSON checker: enough to reject what a printf can get wrong */
 
+#define JSON_TOP_MAX 40
+
 struct json {
 	const char *p;
 	int depth;
 	/* keys of the outermost object, in order */
-	char top[24][24];
+	char top[JSON_TOP_MAX][24];
 	int ntop;
 };
 
@@ -144,7 +146,7 @@ static int json_object(struct json *j)
 				return -1;
 		if (nkeys < 128)
 			strcpy(keys[nkeys++], key);
-		if (top && j->ntop < 24)
+		if (top && j->ntop < JSON_TOP_MAX)
 			strcpy(j->top[j->ntop++], key);
 		json_ws(j);
 		if (*j->p++ != ':')
@@ -498,6 +500,7 @@ static void test_json_zero_port_has_every_key(void **state)
 		     "\"gso_offload\":0,\"gso_software\":0,\"gso_segs\":0,"
 		     "\"gso_kernel_sw\":0,\"icmp_sent\":0,"
 		     "\"icmp_limited_host\":0,\"icmp_limited_global\":0,"
+		     "\"redirects\":0,\"redirects_limited\":0,"
 		     "\"solicits\":0,\"frags\":0,\"gso_frag\":0,"
 		     "\"gso_frag_segs\":0,\"segs_hist\":{},\"drop\":{},"
 		     "\"pass\":{},\"flush\":{}}\n");
@@ -520,6 +523,7 @@ static void test_json_known_counters_exact(void **state)
 			    "\"gso_software\":0,\"gso_segs\":0,"
 			    "\"gso_kernel_sw\":1,\"icmp_sent\":0,"
 			    "\"icmp_limited_host\":0,\"icmp_limited_global\":0,"
+			    "\"redirects\":0,\"redirects_limited\":0,"
 			    "\"solicits\":0,\"frags\":0,\"gso_frag\":0,"
 			    "\"gso_frag_segs\":0,"
 			    "\"segs_hist\":{\"2\":2,\"64\":1},"
@@ -535,8 +539,9 @@ static const char *const top_keys[] = {
 	"tx_bytes", "aggs",
 	"agg_segs", "gso_offload", "gso_software", "gso_segs",
 	"gso_kernel_sw", "icmp_sent", "icmp_limited_host",
-	"icmp_limited_global", "solicits", "frags", "gso_frag",
-	"gso_frag_segs", "segs_hist", "drop", "pass", "flush",
+	"icmp_limited_global", "redirects", "redirects_limited", "solicits",
+	"frags", "gso_frag", "gso_frag_segs", "segs_hist", "drop", "pass",
+	"flush",
 };
 
 /*
@@ -582,6 +587,7 @@ static void test_json_escapes_port_name(void **state)
 		     "\"gso_offload\":0,\"gso_software\":0,\"gso_segs\":0,"
 		     "\"gso_kernel_sw\":0,\"icmp_sent\":0,"
 		     "\"icmp_limited_host\":0,\"icmp_limited_global\":0,"
+		     "\"redirects\":0,\"redirects_limited\":0,"
 		     "\"solicits\":0,\"frags\":0,\"gso_frag\":0,"
 		     "\"gso_frag_segs\":0,\"segs_hist\":{},\"drop\":{},"
 		     "\"pass\":{},\"flush\":{}}\n");

@@ -1,22 +1,33 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Route mode's limits on ICMP errors against Linux's.  Two routers side
-# by side, each between a sender namespace (WAN) and a LAN end with MTU
-# 1400: the kernel forwarding (its ICMP sysctls at their defaults) and
-# grogso on packet ports (its defaults).  The same bursts of 20 frames go
-# to each, every burst from a host of its own, and the errors that come
-# back are counted:
+# Route mode's ICMP limits and redirects against Linux's.  Two routers
+# side by side, each between a sender namespace (WAN) and a LAN end with
+# MTU 1400: the kernel forwarding (its ICMP sysctls at their defaults)
+# and grogso on packet ports (its defaults).  Both routers' WAN ports,
+# and both senders, have the same MACs, so what they send can be compared
+# byte for byte.  The same frames go to each, and what comes back is
+# counted.  Limits, bursts of 20, each from a host of its own:
 #   ttl4      TTL 1                      time exceeded           6
 #   again4    3 more TTL 1 from ttl4's host, 1.3 s later             1
 #   noroute4  to a network with no route net unreachable         2
 #   big4      DF, over the LAN MTU       fragmentation needed   20
 #   ttl6, noroute6, big6: the same for IPv6                 6, 6, 20
-# Asserts that both routers give those counts, and that grogso's
-# stats.json counts the errors sent and those its limits held back.
+# Redirects (10.9/16 and 2001:db8:9::/48 go back out of the WAN, through
+# 198.19.1.20 and 2001:db8:2::20, which the senders answer for):
+#   redir4    12 to 10.9.0.1             one redirect, via .20          1
+#   after4    then 5 with TTL 1 from the same host: time exceeded   0
+#             (a redirect to a host new to Linux empties its budget)
+#   redir6    one from ::15 to ::14 (on the WAN link), then 10 from
+#             ::13: redirects, 5 a destination after the first, with
+#             ::14's MAC                                            5
+#   global6   10 to 2001:db8:9::1: none, the gateway is not link-local  0
+# Asserts that both routers give those counts, that the redirects are
+# the same bytes (but for the IPv4 ID and header checksum), and that
+# grogso's stats.json counts what it sent and held back.
 # Exit 77 (skipped) without root, namespaces, tools, or GROGSO_SKIP_LAB=1.
 set -u
-LAB_PREFIX=il$$
+LAB_PREFIX=ik$$
 . "$(dirname "$0")/lib.sh"
 lab_require
 . "$top_srcdir/lab/scapy-python.sh"
@@ -45,11 +56,12 @@ wire() {
 		NSES+=("$i")
 		ip -n "$i" link set lo up
 	done
-	ip link add s0 netns "$s" type veth peer name w0 netns "$r" || fail "veth"
+	ip link add s0 netns "$s" address 02:53:00:00:00:01 type veth \
+		peer name w0 netns "$r" address 02:57:00:00:00:01 || fail "veth"
 	ip link add e0 netns "$l" type veth peer name l0 netns "$r" || fail "veth"
 	ip -n "$r" link set l0 mtu 1400
 	ip -n "$l" link set e0 mtu 1400
-	for i in $(seq 10 15); do
+	for i in $(seq 10 15) 20; do
 		ip -n "$s" addr add "198.19.1.$i/24" dev s0
 		ip -n "$s" addr add "2001:db8:2::$i/64" dev s0 nodad
 	done
@@ -68,10 +80,13 @@ ip -n "${P}rk" addr add 198.19.1.1/24 dev w0
 ip -n "${P}rk" addr add 2001:db8:2::1/64 dev w0 nodad
 ip -n "${P}rk" addr add 198.18.1.1/24 dev l0
 ip -n "${P}rk" addr add 2001:db8:1::1/64 dev l0 nodad
+ip -n "${P}rk" route add 10.9.0.0/16 via 198.19.1.20
+ip -n "${P}rk" route add 2001:db8:9::/48 via 2001:db8:2::20
 ip netns exec "${P}rk" sysctl -qw net.ipv4.ip_forward=1 \
 	net.ipv6.conf.all.forwarding=1 || fail "sysctl"
+# the senders, known at once (grogso answers from the frame's source)
 smac=$(ip netns exec "${P}sk" cat /sys/class/net/s0/address)
-for i in $(seq 10 15); do
+for i in 10 11 12 13; do
 	ip -n "${P}rk" neigh replace "198.19.1.$i" lladdr "$smac" dev w0 nud permanent
 	ip -n "${P}rk" neigh replace "2001:db8:2::$i" lladdr "$smac" dev w0 nud permanent
 done
@@ -81,17 +96,18 @@ ip netns exec "${P}rg" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 ip netns exec "${P}rg" "$GROGSO" --mode=route --lan packet:l0 --wan packet:w0 \
 	--lan-addr 198.18.1.1/24 --lan-addr 2001:db8:1::1/64 \
 	--wan-addr 198.19.1.1/24 --wan-addr 2001:db8:2::1/64 \
+	--route 10.9.0.0/16,198.19.1.20 --route 2001:db8:9::/48,2001:db8:2::20 \
 	--stats-json "$WORK/stats.json" 2>"$WORK/grogso.err" &
 GPID=$!
 sleep 1
 kill -0 "$GPID" 2>/dev/null || { cat "$WORK/grogso.err"; fail "grogso did not start"; }
 
-# bursts NS ROUTER_MAC: the bursts above; prints "case errors" lines
+# bursts NS ROUTER_MAC: the cases above; prints "case count [digest]"
 bursts() {
 	ip netns exec "$1" "$PY" - "$2" <<'EOF'
-import socket, sys, time
+import hashlib, socket, sys, time
 from scapy.all import Ether, IP, IPv6, UDP, Raw, ICMP, ICMPv6TimeExceeded, \
-    ICMPv6DestUnreach, ICMPv6PacketTooBig
+    ICMPv6DestUnreach, ICMPv6PacketTooBig, ICMPv6ND_Redirect
 
 rmac = sys.argv[1]
 with open("/sys/class/net/s0/address") as f:
@@ -110,39 +126,57 @@ def frames(kind, src, n):
             p = IP(src=src, dst="203.0.113.9") / u / Raw(b"n" * 20)
         elif kind == "big4":
             p = IP(src=src, dst="198.18.1.2", flags="DF") / u / Raw(b"b" * 1450)
+        elif kind == "redir4":
+            p = IP(src=src, dst="10.9.0.1") / u / Raw(b"r" * 30)
         elif kind == "ttl6":
             p = IPv6(src=src, dst="2001:db8:1::2", hlim=1) / u / Raw(b"t" * 20)
         elif kind == "noroute6":
             p = IPv6(src=src, dst="2001:db8:77::9") / u / Raw(b"n" * 20)
-        else:
+        elif kind == "big6":
             p = IPv6(src=src, dst="2001:db8:1::2") / u / Raw(b"b" * 1450)
+        elif kind == "redir6":
+            p = IPv6(src=src, dst="2001:db8:2::14") / u / Raw(b"r" * 30)
+        else:
+            p = IPv6(src=src, dst="2001:db8:9::1") / u / Raw(b"g" * 30)
         out.append(bytes(Ether(src=smac, dst=rmac) / p))
     return out
 
-def errors_to(src, until):
-    n = 0
+def is_error(e):
+    if IP in e and ICMP in e:
+        return e[ICMP].type in (3, 11)
+    return IPv6 in e and (ICMPv6TimeExceeded in e or ICMPv6DestUnreach in e
+                          or ICMPv6PacketTooBig in e)
+
+def is_redirect(e):
+    return (IP in e and ICMP in e and e[ICMP].type == 5) or \
+        ICMPv6ND_Redirect in e
+
+def collect(src, want, until):
+    got = []
     while time.time() < until:
         try:
             b = s.recv(4096)
         except socket.timeout:
             continue
         e = Ether(b)
-        if IP in e and ICMP in e and e[IP].dst == src and \
-                e[ICMP].type in (3, 11):
-            n += 1
-        elif IPv6 in e and e[IPv6].dst == src and \
-                (ICMPv6TimeExceeded in e or ICMPv6DestUnreach in e or
-                 ICMPv6PacketTooBig in e):
-            n += 1
-    return n
+        dst = e[IP].dst if IP in e else e[IPv6].dst if IPv6 in e else None
+        if dst == src and want(e):
+            if IP in e:     # the IPv4 ID and header checksum are the router's
+                b = b[:18] + b"\0\0" + b[20:24] + b"\0\0" + b[26:]
+            got.append(b)
+    return got
 
-def burst(name, kind, src, n):
+def burst(name, kind, src, n, want=is_error, digest=False):
     fs = frames(kind, src, n)
-    errors_to(src, time.time() + 0.1)     # nothing stale
+    collect(src, want, time.time() + 0.1)     # nothing stale
     t = time.time()
     for f in fs:
         s.send(f)
-    print(name, errors_to(src, time.time() + 0.5), flush=True)
+    got = collect(src, want, time.time() + 0.5)
+    line = "%s %d" % (name, len(got))
+    if digest:
+        line += " " + hashlib.sha256(b"".join(got)).hexdigest()[:16]
+    print(line, flush=True)
     return t
 
 t = burst("ttl4", "ttl4", "198.19.1.10", 20)
@@ -153,6 +187,14 @@ burst("big4", "big4", "198.19.1.12", 20)
 burst("ttl6", "ttl6", "2001:db8:2::10", 20)
 burst("noroute6", "noroute6", "2001:db8:2::11", 20)
 burst("big6", "big6", "2001:db8:2::12", 20)
+burst("redir4", "redir4", "198.19.1.13", 12, is_redirect, True)
+burst("after4", "ttl4", "198.19.1.13", 5)
+# both routers learn ::14 first, so that their redirects carry its MAC
+for f in frames("redir6", "2001:db8:2::15", 1):
+    s.send(f)
+collect("2001:db8:2::15", is_redirect, time.time() + 0.3)
+burst("redir6", "redir6", "2001:db8:2::13", 10, is_redirect, True)
+burst("global6", "global6", "2001:db8:2::11", 10, is_redirect)
 EOF
 }
 
@@ -162,23 +204,32 @@ noroute4 2
 big4 20
 ttl6 6
 noroute6 6
-big6 20"
+big6 20
+redir4 1
+after4 0
+redir6 5
+global6 0"
 kmac=$(ip netns exec "${P}rk" cat /sys/class/net/w0/address)
 gmac=$(ip netns exec "${P}rg" cat /sys/class/net/w0/address)
 kernel=$(bursts "${P}sk" "$kmac")
 ours=$(bursts "${P}sg" "$gmac")
 echo "case kernel grogso"
-paste -d' ' <(printf '%s\n' "$kernel") <(printf '%s\n' "$ours" | cut -d' ' -f2)
+paste -d' ' <(printf '%s\n' "$kernel") <(printf '%s\n' "$ours" | cut -d' ' -f2-)
 fails=0
-[ "$kernel" = "$want" ] || { echo "FAIL: the kernel's counts are not Linux 6.18's"; fails=1; }
-[ "$ours" = "$want" ] || { echo "FAIL: grogso's counts differ"; fails=1; }
+[ "$(printf '%s\n' "$kernel" | cut -d' ' -f1-2)" = "$want" ] ||
+	{ echo "FAIL: the kernel's counts are not Linux 6.18's"; fails=1; }
+[ "$(printf '%s\n' "$ours" | cut -d' ' -f1-2)" = "$want" ] ||
+	{ echo "FAIL: grogso's counts differ"; fails=1; }
+[ "$kernel" = "$ours" ] || { echo "FAIL: the redirects differ"; fails=1; }
 
 kill -TERM "$GPID"
 wait "$GPID"
 rc=$?
 GPID=
 [ "$rc" = 0 ] || { cat "$WORK/grogso.err"; fail "grogso exited with $rc"; }
-# 61 errors sent back out of the WAN port, 62 held back by host limits
+# sent back out of the WAN port and held back: the errors above, and
+# the redirects (with ::15's first one; 11 of redir4 in the 40 ms after
+# the first, 5 of redir6 over ::14's budget)
 "$PY" - "$WORK/stats.json" <<'EOF' || fails=1
 import json, sys
 ports = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
@@ -186,13 +237,13 @@ wan = [p for p in ports if p["port"] == "wan"]
 if len(wan) != 1:
     print("FAIL: no one WAN port in", [p["port"] for p in ports])
     sys.exit(1)
-wan = wan[0]
-got = (wan["icmp_sent"], wan["icmp_limited_host"], wan["icmp_limited_global"])
-print("grogso's WAN port: icmp_sent %d, icmp_limited_host %d, "
-      "icmp_limited_global %d" % got)
-if got != (61, 62, 0):
-    print("FAIL: wanted 61, 62, 0")
+keys = ("icmp_sent", "icmp_limited_host", "icmp_limited_global",
+        "redirects", "redirects_limited")
+got = tuple(wan[0][k] for k in keys)
+print("grogso's WAN port: " + ", ".join("%s %d" % kv for kv in zip(keys, got)))
+if got != (61, 67, 0, 7, 16):
+    print("FAIL: wanted 61, 67, 0, 7, 16")
     sys.exit(1)
 EOF
 [ "$fails" = 0 ] || exit 1
-ok "ICMP error limits as Linux's"
+ok "ICMP limits and redirects as Linux's"
