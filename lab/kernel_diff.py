@@ -1101,6 +1101,9 @@ class Live:
                         # program returns TC_ACT_SHOT
                         sh("tc qdisc add dev %s clsact && tc filter add dev %s ingress "
                            "bpf bytecode '1,6 0 0 2,' da" % (dev, dev))
+                        # and for IPv4 (forwarding is per interface) say
+                        # so: grogso warns of a kernel that forwards here
+                        sh("sysctl -qw net.ipv4.conf.%s.forwarding=0" % dev)
             errpath = os.path.join(work, "live.%s.err" % mode)
             cmd = [binary, "-v", "--wan=%s:%s" % (io, wan), "--lan=%s:%s" % (io, lan),
                    "--gro-hold-us=%d" % LIVE_HOLD_US] + MODES[mode] + extra
@@ -1117,13 +1120,14 @@ class Live:
                 self.procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                                    stdout=subprocess.DEVNULL,
                                                    stderr=err, preexec_fn=die_with_parent))
+            up = re.compile(r"^grogso: forwarding ", re.M)
             for _ in range(100):
                 with open(errpath) as f:
                     text = f.read()
-                if "forwarding" in text or self.procs[-1].poll() is not None:
+                if up.search(text) or self.procs[-1].poll() is not None:
                     break
                 time.sleep(0.05)
-            if "forwarding" not in text:
+            if not up.search(text):
                 self.close()
                 raise RuntimeError("%s did not come up:\n%s" % (" ".join(cmd), text))
             # one FIFO: a qdisc with bands would reorder frames by TOS

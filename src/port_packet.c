@@ -50,6 +50,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <stdio.h>
@@ -139,6 +140,89 @@ static void kernel_gro_check(struct port *pt, const struct config *c)
 	pt->u.packet.kgro_changed = 1;
 	log_info("%s: %s: kernel GRO turned off until exit", pt->name,
 		 pt->ifname);
+}
+
+/* The first character of /proc/sys/net/@proto/conf/@dev/@key, or 0. */
+static char sysctl_char(const char *proto, const char *dev, const char *key)
+{
+	char path[128], v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", proto,
+		 dev, key);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fread(&v, 1, 1, f) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+/*
+ * Route mode on a packet port: grogso is the router of this link, so the
+ * kernel of this namespace must not be one too.  Forwarding on, it routes
+ * every datagram a second time; an address of its own here, it answers
+ * ARP, neighbour solicitations and pings for it beside grogso.  Said
+ * once at start, with the fix.
+ */
+static void kernel_stack_check(const struct port *pt)
+{
+	struct ifaddrs *ifa, *i;
+	char a[INET6_ADDRSTRLEN];
+
+	if (sysctl_char("ipv4", pt->ifname, "forwarding") == '1')
+		log_warn("%s: %s: the kernel forwards IPv4 here too: datagrams "
+			 "that reach its IP layer are routed twice (sysctl -w "
+			 "net.ipv4.conf.%s.forwarding=0, or drop them at tc ingress "
+			 "as lab/up.sh does)", pt->name, pt->ifname, pt->ifname);
+	if (sysctl_char("ipv6", pt->ifname, "disable_ipv6") == '0' &&
+	    sysctl_char("ipv6", "all", "forwarding") == '1')
+		log_warn("%s: %s: the kernel forwards IPv6 too: datagrams that "
+			 "reach its IP layer are routed twice (sysctl -w "
+			 "net.ipv6.conf.all.forwarding=0, or drop them at tc ingress "
+			 "as lab/up.sh does)", pt->name, pt->ifname);
+	if (getifaddrs(&ifa))
+		return;
+	for (i = ifa; i; i = i->ifa_next) {
+		const uint8_t *x, *m = NULL;
+		unsigned int plen = 0, k, len;
+		int fam;
+
+		if (!i->ifa_addr || strcmp(i->ifa_name, pt->ifname))
+			continue;
+		fam = i->ifa_addr->sa_family;
+		if (fam == AF_INET) {
+			x = (const uint8_t *)&((const struct sockaddr_in *)
+				(const void *)i->ifa_addr)->sin_addr;
+			if (i->ifa_netmask)
+				m = (const uint8_t *)&((const struct sockaddr_in *)
+					(const void *)i->ifa_netmask)->sin_addr;
+			len = 4;
+		} else if (fam == AF_INET6) {
+			x = (const uint8_t *)&((const struct sockaddr_in6 *)
+				(const void *)i->ifa_addr)->sin6_addr;
+			if (i->ifa_netmask)
+				m = (const uint8_t *)&((const struct sockaddr_in6 *)
+					(const void *)i->ifa_netmask)->sin6_addr;
+			len = 16;
+			/* its link-local address is grogso's too: the same
+			 * answers, from the same MAC */
+			if (x[0] == 0xfe && (x[1] & 0xc0) == 0x80)
+				continue;
+		} else {
+			continue;
+		}
+		if (!inet_ntop(fam, x, a, sizeof(a)))
+			continue;
+		for (k = 0; m && k < len * 8 && (m[k / 8] & (0x80 >> (k % 8)));
+		     k++)
+			plen++;
+		log_warn("%s: %s: the kernel holds %s/%u here and answers for it "
+			 "beside grogso (ip addr del %s/%u dev %s)", pt->name,
+			 pt->ifname, a, plen, a, plen, pt->ifname);
+	}
+	freeifaddrs(ifa);
 }
 
 /*
@@ -324,6 +408,8 @@ static int packet_open(struct port *pt, const struct config *c)
 				 pt->ifname, strerror(errno));
 	}
 	kernel_gro_check(pt, c);
+	if (c->mode == CONFIG_MODE_ROUTE)
+		kernel_stack_check(pt);
 	if (pt->u.packet.ring_blocks)
 		snprintf(tov, sizeof(tov), " (each handed over full, or by a "
 			 "timer of %u ms)", RING_BLOCK_TOV_MS);

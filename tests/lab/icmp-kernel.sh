@@ -24,7 +24,9 @@
 #   global6   10 to 2001:db8:9::1: none, the gateway is not link-local  0
 # Asserts that both routers give those counts, that the redirects are
 # the same bytes (but for the IPv4 ID and header checksum), and that
-# grogso's stats.json counts what it sent and held back.
+# grogso's stats.json counts what it sent and held back.  Last, grogso
+# started beside the kernel router warns that the kernel forwards and
+# holds addresses there (and in its own namespace it does not).
 # Exit 77 (skipped) without root, namespaces, tools, or GROGSO_SKIP_LAB=1.
 set -u
 LAB_PREFIX=ik$$
@@ -245,5 +247,21 @@ if got != (61, 67, 0, 7, 16):
     print("FAIL: wanted 61, 67, 0, 7, 16")
     sys.exit(1)
 EOF
-[ "$fails" = 0 ] || exit 1
-ok "ICMP limits and redirects as Linux's"
+# grogso's router namespace is set up as it should be: no warning that
+# the kernel forwards or holds addresses there; started in the kernel
+# router's namespace, it says both
+if grep -E "routed twice|the kernel holds" "$WORK/grogso.err"; then
+	echo "FAIL: warnings about a kernel that neither forwards nor holds addresses"
+	fails=1
+fi
+timeout -s INT 2 ip netns exec "${P}rk" "$GROGSO" --mode=route --lan packet:l0 \
+	--wan packet:w0 --lan-addr 198.18.1.1/24 --wan-addr 198.19.1.1/24 \
+	>/dev/null 2>"$WORK/k.err"
+for w in "w0: the kernel forwards IPv4 here too" \
+	"w0: the kernel forwards IPv6 too" \
+	"w0: the kernel holds 198.19.1.1/24 here" \
+	"l0: the kernel holds 2001:db8:1::1/64 here"; do
+	grep -q "$w" "$WORK/k.err" || { echo "FAIL: no warning '$w'"; fails=1; }
+done
+[ "$fails" = 0 ] || { cat "$WORK/k.err"; exit 1; }
+ok "ICMP limits and redirects as Linux's; the kernel's routing is warned of"
