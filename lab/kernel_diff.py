@@ -1109,7 +1109,7 @@ class Live:
                    "--gro-hold-us=%d" % LIVE_HOLD_US] + MODES[mode] + extra
             if route:
                 # no per-host limit on ICMP errors, as on the kernel side
-                # (tests/lab/icmp-kernel.sh compares the limits themselves)
+                # (tests/lab/route-kernel.sh compares the limits themselves)
                 cmd += (["--mode=route"] + ["--wan-addr=" + a for a in WAN_ADDRS] +
                         ["--lan-addr=" + a for a in LAN_ADDRS] +
                         ["--route=%s,%s" % r for r in ROUTES] +

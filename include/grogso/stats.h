@@ -47,6 +47,7 @@
 	X(NO_ROUTE, "no-route")                                         \
 	X(TTL, "ttl-exceeded")                                          \
 	X(NEIGH, "neigh-unresolved")    /* next hop did not answer */    \
+	X(NEIGH_QUEUE, "neigh-queue")   /* pushed out while it resolved */ \
 	X(FRAG_DF, "frag-needed")       /* too big with DF set / IPv6 */ \
 	X(CONTROL, "control")           /* ARP/NDP/ICMP handled or refused */ \
 	X(LOCAL, "local")               /* addressed to grogso, consumed */ \

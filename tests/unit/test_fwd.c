@@ -19,7 +19,7 @@
 #include "frames.h"
 
 #define NS_PER_S 1000000000ull
-#define MAXOUT 128
+#define MAXOUT 512
 
 static const uint8_t lan_mac[6] = { 0x02, 0, 0, 0, 0x01, 0x04 };
 static const uint8_t wan_mac[6] = { 0x02, 0, 0, 0, 0x01, 0x05 };
@@ -924,17 +924,85 @@ static void test_ipv6_neighbour_resolved_by_ns(void **state)
 	assert_int_equal(o[14 + 7], 63);
 }
 
-static void test_neighbour_queue_overflow_counted(void **state)
+/* @n frames of @pay bytes from h2 on the WAN to 198.18.1.2 (unresolved
+ * on the LAN), IDs 0.. */
+static void to_unresolved(struct env *e, unsigned int n, uint32_t pay)
 {
-	struct env *e = *state;
 	unsigned int i;
 
-	for (i = 0; i < 10; i++)
+	for (i = 0; i < n; i++)
 		fwd_input(e->f, FWD_PORT_WAN,
 			  tcp4(e, wan_mac, h2_mac, "198.19.1.2", "198.18.1.2",
-			       64, (uint16_t)i, 1, 10), 0);
+			       64, (uint16_t)i, 1, pay), 0);
+}
+
+/* 198.18.1.2 answers; what was held goes out: IDs @first.. in order */
+static void resolved_sends(struct env *e, unsigned int first,
+			   unsigned int n)
+{
+	unsigned int i;
+
+	clear_out(e);
+	send_arp(e, FWD_PORT_LAN, 2, h1_mac, "198.18.1.2", "198.18.1.1", 1000);
+	assert_int_equal(e->nout, n);
+	for (i = 0; i < n; i++) {
+		assert_memory_equal(e->out[i]->data, h1_mac, 6);
+		assert_int_equal(rd16(e->out[i]->data + 18), first + i);
+	}
+}
+
+/* As Linux 6.18 holds frames from a UDP socket across a veth: 50 small
+ * ones all wait for the answer (it holds 256); of 120 full-size ones the
+ * newest 92, the oldest pushed out. */
+/* A new forwarder; @n frames of @pay bytes to the unresolved host: the
+ * newest @kept go out once it answers, the rest counted as pushed out. */
+static void queue_case(struct env *e, unsigned int n, uint32_t pay,
+		       unsigned int kept)
+{
+	uint64_t before = e->st[1].drop[DROP_NEIGH_QUEUE];
+
+	clear_out(e);
+	fwd_destroy(e->f);
+	assert_int_equal(env_create(e), 0);
+	to_unresolved(e, n, pay);
+	assert_int_equal(e->st[1].drop[DROP_NEIGH_QUEUE] - before, n - kept);
+	resolved_sends(e, n - kept, kept);
+	clear_out(e);
+}
+
+static void test_neighbour_queue_as_linux(void **state)
+{
+	struct env *e = *state;
+
+	to_unresolved(e, 50, 10);
 	assert_int_equal(e->nout, 1);   /* the ARP request */
-	assert_int_equal(e->st[1].drop[DROP_NEIGH], 2);
+	assert_int_equal(e->st[1].drop[DROP_NEIGH_QUEUE], 0);
+	resolved_sends(e, 0, 50);
+
+	/* a pool large enough that the byte budget decides */
+	clear_out(e);
+	fwd_destroy(e->f);
+	e->f = NULL;
+	pkt_pool_destroy(&e->pool);
+	assert_int_equal(pkt_pool_init(&e->pool, 2048), 0);
+	assert_int_equal(env_create(e), 0);
+	queue_case(e, 120, 1460, 92);
+	/* 1400-byte datagrams take as much room (a 2 KiB allocation) */
+	queue_case(e, 100, 1360, 92);
+	/* and 256 small ones */
+	queue_case(e, 300, 10, 256);
+	assert_int_equal(e->pool.nfree, e->pool.count);
+}
+
+/* All neighbours together hold at most a quarter of the buffers (64 of
+ * this pool's 256): the oldest go first there too. */
+static void test_neighbour_queue_bounded_by_pool(void **state)
+{
+	struct env *e = *state;
+
+	to_unresolved(e, 80, 10);
+	assert_int_equal(e->st[1].drop[DROP_NEIGH_QUEUE], 16);
+	resolved_sends(e, 16, 64);
 }
 
 static void test_retries_exhausted_drop_and_host_unreachable(void **state)
@@ -1858,7 +1926,8 @@ int main(void)
 		T(test_no_route_sends_unreachable),
 		T(test_unresolved_neighbour_queues_then_reply_releases_in_order),
 		T(test_ipv6_neighbour_resolved_by_ns),
-		T(test_neighbour_queue_overflow_counted),
+		T(test_neighbour_queue_as_linux),
+		T(test_neighbour_queue_bounded_by_pool),
 		T(test_retries_exhausted_drop_and_host_unreachable),
 		T(test_df_too_big_sends_frag_needed_with_mtu),
 		T(test_no_df_packet_fragmented_and_reassembles),

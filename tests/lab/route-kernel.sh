@@ -1,13 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Route mode's ICMP limits and redirects against Linux's.  Two routers
-# side by side, each between a sender namespace (WAN) and a LAN end with
-# MTU 1400: the kernel forwarding (its ICMP sysctls at their defaults)
-# and grogso on packet ports (its defaults).  Both routers' WAN ports,
-# and both senders, have the same MACs, so what they send can be compared
-# byte for byte.  The same frames go to each, and what comes back is
-# counted.  Limits, bursts of 20, each from a host of its own:
+# Route mode against Linux's forwarding where the frame-for-frame
+# comparison (lab/kernel-diff.sh) does not look: the limits on ICMP
+# errors, redirects, and what waits for a next hop.  Two routers side by
+# side, each between a sender namespace (WAN) and a LAN end with MTU
+# 1400: the kernel forwarding (its sysctls at their defaults) and grogso
+# on packet ports (its defaults).  Both routers' WAN ports, and both
+# senders, have the same MACs, so what they send can be compared byte
+# for byte.  The same frames go to each, and what comes back is counted.
+# Limits, bursts of 20, each from a host of its own:
 #   ttl4      TTL 1                      time exceeded           6
 #   again4    3 more TTL 1 from ttl4's host, 1.3 s later             1
 #   noroute4  to a network with no route net unreachable         2
@@ -22,6 +24,10 @@
 #             ::13: redirects, 5 a destination after the first, with
 #             ::14's MAC                                            5
 #   global6   10 to 2001:db8:9::1: none, the gateway is not link-local  0
+# The neighbour queue:
+#   queue4    200 datagrams of 1400 bytes (the LAN MTU) from a UDP
+#             socket to 198.18.1.7, which answers ARP only once all
+#             are sent: the newest that reach it                    92
 # Asserts that both routers give those counts, that the redirects are
 # the same bytes (but for the IPv4 ID and header checksum), and that
 # grogso's stats.json counts what it sent and held back.  Last, grogso
@@ -29,7 +35,7 @@
 # holds addresses there (and in its own namespace it does not).
 # Exit 77 (skipped) without root, namespaces, tools, or GROGSO_SKIP_LAB=1.
 set -u
-LAB_PREFIX=ik$$
+LAB_PREFIX=rk$$
 . "$(dirname "$0")/lib.sh"
 lab_require
 . "$top_srcdir/lab/scapy-python.sh"
@@ -73,6 +79,10 @@ wire() {
 	ip -n "$l" link set e0 up
 	ip -n "$r" link set w0 up
 	ip -n "$r" link set l0 up
+	# for queue4's socket: the router, known at once
+	ip -n "$s" route add 198.18.1.0/24 via 198.19.1.1 || fail "route"
+	ip -n "$s" neigh replace 198.19.1.1 lladdr 02:57:00:00:00:01 dev s0 \
+		nud permanent
 }
 
 wire k
@@ -210,11 +220,53 @@ big6 20
 redir4 1
 after4 0
 redir6 5
-global6 0"
+global6 0
+queue4 92"
 kmac=$(ip netns exec "${P}rk" cat /sys/class/net/w0/address)
 gmac=$(ip netns exec "${P}rg" cat /sys/class/net/w0/address)
-kernel=$(bursts "${P}sk" "$kmac")
-ours=$(bursts "${P}sg" "$gmac")
+# queue NS_SENDER NS_LAN: 200 datagrams of 1400 bytes from a UDP socket
+# to 198.18.1.7, whose address NS_LAN takes only once they are sent;
+# prints "queue4 N", N the datagrams that reach it.  (Linux counts what
+# it holds in its skbs' truesize, which depends on who made them: 92 of
+# these from a UDP socket across a veth; of the same frames written to
+# a packet socket, 67.)
+queue() {
+	ip netns exec "$2" "$PY" - >"$WORK/queue.n" <<'EOF' &
+import socket, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+s.setsockopt(socket.SOL_SOCKET, 33, 1 << 23)    # SO_RCVBUFFORCE: room for all
+s.bind(("e0", 0))
+s.settimeout(0.1)
+got, end = set(), time.time() + 5
+while time.time() < end:
+    try:
+        b, a = s.recvfrom(2048)
+    except socket.timeout:
+        continue
+    # arriving (not the port unreachable going back) UDP to .7
+    dport = int.from_bytes(b[36:38], "big")
+    if a[2] != socket.PACKET_OUTGOING and b[23] == 17 and \
+            b[30:34] == bytes([198, 18, 1, 7]) and 30000 <= dport < 30200:
+        got.add(dport)
+print(len(got))
+EOF
+	local rx=$!
+	sleep 0.5
+	# all sent before the address is there: they wait in the router
+	# until its second ARP request, a second after the first
+	ip netns exec "$1" "$PY" - <<'EOF'
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(200):
+    s.sendto(b"q" * 1372, ("198.18.1.7", 30000 + i))
+EOF
+	ip -n "$2" addr add 198.18.1.7/24 dev e0
+	wait "$rx"
+	echo "queue4 $(cat "$WORK/queue.n")"
+}
+
+kernel=$(bursts "${P}sk" "$kmac"; queue "${P}sk" "${P}lk")
+ours=$(bursts "${P}sg" "$gmac"; queue "${P}sg" "${P}lg")
 echo "case kernel grogso"
 paste -d' ' <(printf '%s\n' "$kernel") <(printf '%s\n' "$ours" | cut -d' ' -f2-)
 fails=0
@@ -231,7 +283,8 @@ GPID=
 [ "$rc" = 0 ] || { cat "$WORK/grogso.err"; fail "grogso exited with $rc"; }
 # sent back out of the WAN port and held back: the errors above, and
 # the redirects (with ::15's first one; 11 of redir4 in the 40 ms after
-# the first, 5 of redir6 over ::14's budget)
+# the first, 5 of redir6 over ::14's budget); 108 datagrams of queue4
+# pushed out
 "$PY" - "$WORK/stats.json" <<'EOF' || fails=1
 import json, sys
 ports = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
@@ -241,10 +294,11 @@ if len(wan) != 1:
     sys.exit(1)
 keys = ("icmp_sent", "icmp_limited_host", "icmp_limited_global",
         "redirects", "redirects_limited")
-got = tuple(wan[0][k] for k in keys)
-print("grogso's WAN port: " + ", ".join("%s %d" % kv for kv in zip(keys, got)))
-if got != (61, 67, 0, 7, 16):
-    print("FAIL: wanted 61, 67, 0, 7, 16")
+got = tuple(wan[0][k] for k in keys) + (wan[0]["drop"].get("neigh-queue", 0),)
+print("grogso's WAN port: " + ", ".join("%s %d" % kv for kv in
+                                        zip(keys + ("neigh-queue",), got)))
+if got != (61, 67, 0, 7, 16, 108):
+    print("FAIL: wanted 61, 67, 0, 7, 16, 108")
     sys.exit(1)
 EOF
 # grogso's router namespace is set up as it should be: no warning that
@@ -264,4 +318,4 @@ for w in "w0: the kernel forwards IPv4 here too" \
 	grep -q "$w" "$WORK/k.err" || { echo "FAIL: no warning '$w'"; fails=1; }
 done
 [ "$fails" = 0 ] || { cat "$WORK/k.err"; exit 1; }
-ok "ICMP limits and redirects as Linux's; the kernel's routing is warned of"
+ok "ICMP limits, redirects and the neighbour queue as Linux's; the kernel's routing is warned of"
