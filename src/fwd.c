@@ -38,6 +38,7 @@
 #define FWD_NEIGH_TRIES 3               /* solicitations before giving up (Linux mcast_solicit) */
 #define FWD_NEIGH_RETRANS_NS 1000000000ull      /* RFC 4861 RETRANS_TIMER */
 #define FWD_NEIGH_REACHABLE_NS 30000000000ull   /* RFC 4861 REACHABLE_TIME */
+#define FWD_NEIGH_DELAY_NS 5000000000ull        /* DELAY_FIRST_PROBE_TIME */
 #define FWD_NS 1000000000ull
 /* ICMP error limits, Linux's (net/ipv4/icmp.c, net/ipv4/inetpeer.c) */
 #define FWD_PEERS 4096                  /* hosts whose error budget is kept */
@@ -1540,13 +1541,13 @@ static void neigh_send(struct fwd *f, unsigned int port, int family,
 		neigh_queue(f, n, p);
 		return;
 	case FWD_NEIGH_STALE:
-		/* use it, and check it is still there (Linux: STALE ->
-		 * PROBE; without DELAY, since no upper layer confirms) */
-		n->state = FWD_NEIGH_PROBE;
-		n->tries = 1;
-		n->next_retry = now + FWD_NEIGH_RETRANS_NS;
+		/* use it, and check in 5 s that it is still there, unless
+		 * something confirms it meanwhile (RFC 4861 7.3.3, Linux's
+		 * NUD_DELAY; forwarding confirms nothing, so Linux probes) */
+		n->state = FWD_NEIGH_DELAY;
+		n->tries = 0;
+		n->next_retry = now + FWD_NEIGH_DELAY_NS;
 		set_deadline(f, n->next_retry);
-		neigh_solicit(f, n, now);
 		break;
 	default:
 		break;
@@ -2335,6 +2336,9 @@ uint64_t fwd_timer(struct fwd *f, uint64_t now_ns)
 					neigh_unlink(f, n);
 				continue;
 			}
+			/* the end of DELAY: probing begins, by unicast */
+			if (n->state == FWD_NEIGH_DELAY)
+				n->state = FWD_NEIGH_PROBE;
 			n->tries++;
 			n->next_retry = now_ns + FWD_NEIGH_RETRANS_NS;
 			neigh_solicit(f, n, now_ns);

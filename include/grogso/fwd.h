@@ -81,6 +81,7 @@ enum fwd_neigh_state {
 	FWD_NEIGH_REACHABLE,            /* confirmed in the last 30 s */
 	FWD_NEIGH_STALE,                /* known, unconfirmed: used, probed on use */
 	FWD_NEIGH_PROBE,                /* stale and being checked by unicast */
+	FWD_NEIGH_DELAY,                /* stale, used: checked 5 s later */
 };
 
 /* What fwd originated, summed over the ports (each port's are in its
