@@ -86,6 +86,7 @@
 #define ICMP_HOST_UNREACH 1
 #define ICMP_PORT_UNREACH 3
 #define ICMP_FRAG_NEEDED 4
+#define ICMP_SOURCE_QUENCH 4
 #define ICMP_REDIRECT 5
 #define ICMP_REDIR_HOST 1
 #define ICMP_ECHO 8
@@ -624,7 +625,7 @@ static int icmp4_limited(uint8_t type, uint8_t code)
 {
 	if (type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED)
 		return 0;
-	return type == ICMP_DEST_UNREACH || type == 4 ||
+	return type == ICMP_DEST_UNREACH || type == ICMP_SOURCE_QUENCH ||
 	       type == ICMP_TIME_EXCEEDED || type == ICMP_PARAMETERPROB;
 }
 
