@@ -159,6 +159,23 @@ static char sysctl_char(const char *proto, const char *dev, const char *key)
 	return v;
 }
 
+/* The address bytes of an IPv4 or IPv6 @sa, their count in @len; NULL
+ * for another family. */
+static const uint8_t *sa_bytes(const struct sockaddr *sa, unsigned int *len)
+{
+	const void *v = sa;
+
+	if (sa->sa_family == AF_INET) {
+		*len = 4;
+		return (const uint8_t *)&((const struct sockaddr_in *)v)->sin_addr;
+	}
+	if (sa->sa_family == AF_INET6) {
+		*len = 16;
+		return (const uint8_t *)&((const struct sockaddr_in6 *)v)->sin6_addr;
+	}
+	return NULL;
+}
+
 /*
  * Route mode on a packet port: grogso is the router of this link, so the
  * kernel of this namespace must not be one too.  Forwarding on, it routes
@@ -185,36 +202,19 @@ static void kernel_stack_check(const struct port *pt)
 	if (getifaddrs(&ifa))
 		return;
 	for (i = ifa; i; i = i->ifa_next) {
-		const uint8_t *x, *m = NULL;
+		const uint8_t *x, *m;
 		unsigned int plen = 0, k, len;
-		int fam;
 
 		if (!i->ifa_addr || strcmp(i->ifa_name, pt->ifname))
 			continue;
-		fam = i->ifa_addr->sa_family;
-		if (fam == AF_INET) {
-			x = (const uint8_t *)&((const struct sockaddr_in *)
-				(const void *)i->ifa_addr)->sin_addr;
-			if (i->ifa_netmask)
-				m = (const uint8_t *)&((const struct sockaddr_in *)
-					(const void *)i->ifa_netmask)->sin_addr;
-			len = 4;
-		} else if (fam == AF_INET6) {
-			x = (const uint8_t *)&((const struct sockaddr_in6 *)
-				(const void *)i->ifa_addr)->sin6_addr;
-			if (i->ifa_netmask)
-				m = (const uint8_t *)&((const struct sockaddr_in6 *)
-					(const void *)i->ifa_netmask)->sin6_addr;
-			len = 16;
-			/* its link-local address is grogso's too: the same
-			 * answers, from the same MAC */
-			if (x[0] == 0xfe && (x[1] & 0xc0) == 0x80)
-				continue;
-		} else {
+		x = sa_bytes(i->ifa_addr, &len);
+		/* its link-local address is grogso's too: the same answers,
+		 * from the same MAC */
+		if (!x || (len == 16 && x[0] == 0xfe && (x[1] & 0xc0) == 0x80))
 			continue;
-		}
-		if (!inet_ntop(fam, x, a, sizeof(a)))
+		if (!inet_ntop(i->ifa_addr->sa_family, x, a, sizeof(a)))
 			continue;
+		m = i->ifa_netmask ? sa_bytes(i->ifa_netmask, &k) : NULL;
 		for (k = 0; m && k < len * 8 && (m[k / 8] & (0x80 >> (k % 8)));
 		     k++)
 			plen++;
