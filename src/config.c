@@ -132,7 +132,7 @@ static const struct opt_desc opts[] = {
 	  "route mode: LAN address, repeatable [none]" },
 	{ "wan-addr", required_argument, OPT_WAN_ADDR, "CIDR",
 	  "route mode: WAN address, repeatable [none]" },
-	{ "route", required_argument, OPT_ROUTE, "PREFIX,GATEWAY",
+	{ "route", required_argument, OPT_ROUTE, "PREFIX,GATEWAY[%lan|%wan]",
 	  "route mode: static route, PREFIX may be default, repeatable [none]" },
 	{ "icmp-ratelimit", required_argument, OPT_ICMP_RATELIMIT, "MS",
 	  "route mode: ICMP errors to a host: 6, then 1 per MS ms; 0: no limit [1000]" },
@@ -328,15 +328,50 @@ static int parse_addr(int id, const char *s, struct config_prefix *arr,
 	return 0;
 }
 
+/*
+ * GATEWAY%lan or GATEWAY%wan: the side the gateway is on.  An IPv6
+ * link-local gateway needs it (no prefix of ours says where it is, and
+ * fe80::1 may be a router on both links); on any other it is checked
+ * against the connected prefix the gateway is on.
+ */
+static int parse_gateway(const char *s, struct config_route *r)
+{
+	static const char *const sides[] = { "lan", "wan" };
+	char buf[INET6_ADDRSTRLEN];
+	const char *pct = strchr(s, '%');
+	size_t alen = pct ? (size_t)(pct - s) : strlen(s);
+	int i;
+
+	if (alen >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	memset(r->gw, 0, sizeof(r->gw));
+	if (inet_pton(AF_INET, buf, r->gw) == 1)
+		r->gw_family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, r->gw) == 1)
+		r->gw_family = AF_INET6;
+	else
+		return -EINVAL;
+	r->gw_side = CONFIG_GW_SIDE_ANY;
+	if (!pct)
+		return 0;
+	for (i = 0; i < 2; i++)
+		if (!strcmp(pct + 1, sides[i]))
+			r->gw_side = i ? CONFIG_GW_SIDE_WAN : CONFIG_GW_SIDE_LAN;
+	return r->gw_side == CONFIG_GW_SIDE_ANY ? -EINVAL : 0;
+}
+
 static int parse_route(struct config *c, const char *s)
 {
 	const char *expected = "PREFIX,GATEWAY with PREFIX an IPv4/IPv6 prefix "
-			       "or default, and GATEWAY an address of its family";
+			       "or default, and GATEWAY an address of its family "
+			       "(%lan or %wan after it: the side it is on; "
+			       "needed for a link-local one)";
 	char pfx[INET6_ADDRSTRLEN + 8];
+	char gw[INET6_ADDRSTRLEN];
 	struct config_route *r;
 	const char *comma = strchr(s, ',');
-	uint8_t gw[16];
-	int gw_family;
 
 	if (c->n_routes >= CONFIG_MAX_ROUTES) {
 		log_err("--route: '%s': at most %d routes", s, CONFIG_MAX_ROUTES);
@@ -346,24 +381,24 @@ static int parse_route(struct config *c, const char *s)
 		return bad_value(OPT_ROUTE, s, expected);
 	memcpy(pfx, s, (size_t)(comma - s));
 	pfx[comma - s] = '\0';
-	memset(gw, 0, sizeof(gw));
-	if (inet_pton(AF_INET, comma + 1, gw) == 1)
-		gw_family = AF_INET;
-	else if (inet_pton(AF_INET6, comma + 1, gw) == 1)
-		gw_family = AF_INET6;
-	else
-		return bad_value(OPT_ROUTE, s, expected);
 	r = &c->routes[c->n_routes];
 	memset(r, 0, sizeof(*r));
-	if (config_parse_prefix(pfx, &r->dst, 1))
+	if (parse_gateway(comma + 1, r) ||
+	    config_parse_prefix(pfx, &r->dst, 1))
 		return bad_value(OPT_ROUTE, s, expected);
 	if (r->dst.family == AF_UNSPEC)
-		r->dst.family = gw_family;      /* default: 0.0.0.0/0 or ::/0 */
-	else if (r->dst.family != gw_family)
+		r->dst.family = r->gw_family;   /* default: 0.0.0.0/0 or ::/0 */
+	else if (r->dst.family != r->gw_family)
 		return bad_value(OPT_ROUTE, s, expected);
+	inet_ntop(r->gw_family, r->gw, gw, sizeof(gw));
+	if (r->gw_family == AF_INET6 && r->gw[0] == 0xfe &&
+	    (r->gw[1] & 0xc0) == 0x80 && r->gw_side == CONFIG_GW_SIDE_ANY) {
+		log_err("--route: '%s': gateway %s is link-local: say on which "
+			"side, as %s%%wan or %s%%lan", s, gw, gw, gw);
+		return -EINVAL;
+	}
 	/* a route names a network; host bits would never match a lookup */
 	mask_host_bits(&r->dst);
-	memcpy(r->gw, gw, sizeof(gw));
 	r->has_gw = 1;
 	c->n_routes++;
 	return 0;

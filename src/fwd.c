@@ -505,6 +505,7 @@ static int setup_routes(struct fwd *f, const struct config *c)
 	for (i = 0; i < c->n_routes; i++) {
 		const struct config_route *cr = &c->routes[i];
 		const struct fwd_route *via;
+		unsigned int port;
 
 		if (!prefix_ok(&cr->dst)) {
 			log_err("fwd: route %d: bad prefix", i + 1);
@@ -514,13 +515,40 @@ static int setup_routes(struct fwd *f, const struct config *c)
 			log_err("fwd: route %d: a gateway is needed", i + 1);
 			return -EINVAL;
 		}
+		inet_ntop(cr->dst.family, cr->gw, buf, sizeof(buf));
+		if (cr->gw_side != CONFIG_GW_SIDE_ANY &&
+		    cr->gw_side != CONFIG_GW_SIDE_LAN &&
+		    cr->gw_side != CONFIG_GW_SIDE_WAN) {
+			log_err("fwd: route %d: bad side for gateway %s", i + 1, buf);
+			return -EINVAL;
+		}
+		port = cr->gw_side == CONFIG_GW_SIDE_WAN ? FWD_PORT_WAN
+							 : FWD_PORT_LAN;
+		if (cr->dst.family == AF_INET6 && ip6_ll(cr->gw)) {
+			/* on the link of the side named (Linux: via
+			 * fe80::1 dev IF) */
+			if (cr->gw_side == CONFIG_GW_SIDE_ANY) {
+				log_err("fwd: route %d: link-local gateway %s "
+					"needs a side (%%lan or %%wan)", i + 1, buf);
+				return -EINVAL;
+			}
+			if (route_add(f, AF_INET6, cr->dst.addr, cr->dst.plen,
+				      cr->gw, port))
+				return -ENOSPC;
+			continue;
+		}
 		/* only connected routes are in the table yet: the gateway
 		 * must be on one of them (no recursive next hops) */
 		via = route_lookup(f, cr->dst.family, cr->gw);
 		if (!via || via->has_gw) {
-			inet_ntop(cr->dst.family, cr->gw, buf, sizeof(buf));
 			log_err("fwd: route %d: gateway %s is not on a LAN or WAN prefix",
 				i + 1, buf);
+			return -EINVAL;
+		}
+		if (cr->gw_side != CONFIG_GW_SIDE_ANY && via->port != port) {
+			log_err("fwd: route %d: gateway %s is on a %s prefix, not %s",
+				i + 1, buf, via->port == FWD_PORT_WAN ? "WAN" : "LAN",
+				port == FWD_PORT_WAN ? "WAN" : "LAN");
 			return -EINVAL;
 		}
 		if (route_add(f, cr->dst.family, cr->dst.addr, cr->dst.plen,

@@ -42,10 +42,18 @@ struct config_prefix {
 	uint8_t plen;
 };
 
+enum config_gw_side {
+	CONFIG_GW_SIDE_ANY = 0,         /* the connected prefix it is on says */
+	CONFIG_GW_SIDE_LAN,             /* GATEWAY%lan */
+	CONFIG_GW_SIDE_WAN,             /* GATEWAY%wan */
+};
+
 struct config_route {
 	struct config_prefix dst;       /* plen 0 for "default" */
 	uint8_t gw[16];
+	int gw_family;
 	int has_gw;
+	enum config_gw_side gw_side;
 };
 
 struct config {

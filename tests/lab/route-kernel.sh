@@ -24,13 +24,18 @@
 #             ::13: redirects, 5 a destination after the first, with
 #             ::14's MAC                                            5
 #   global6   10 to 2001:db8:9::1: none, the gateway is not link-local  0
+#   redirll6  2001:db8:8::/48 goes through the sender's own link-local
+#             address (fe80::53:ff:fe00:1%wan): one from ::16, then 10
+#             from ::17: redirects naming that address, with its MAC   5
+#   fwdll6    and the same 10 forwarded to it, hop limit lowered       10
 # The neighbour queue:
 #   queue4    200 datagrams of 1400 bytes (the LAN MTU) from a UDP
 #             socket to 198.18.1.7, which answers ARP only once all
 #             are sent: the newest that reach it                    92
-# Asserts that both routers give those counts, that the redirects are
-# the same bytes (but for the IPv4 ID and header checksum), and that
-# grogso's stats.json counts what it sent and held back.  Last, grogso
+# Asserts that both routers give those counts, that the redirects (and
+# the datagrams through the link-local gateway) are the same bytes (but
+# for the IPv4 ID and header checksum), and that grogso's stats.json
+# counts what it sent and held back.  Last, grogso
 # started beside the kernel router warns that the kernel forwards and
 # holds addresses there (and in its own namespace it does not).
 # Exit 77 (skipped) without root, namespaces, tools, or GROGSO_SKIP_LAB=1.
@@ -69,7 +74,7 @@ wire() {
 	ip link add e0 netns "$l" type veth peer name l0 netns "$r" || fail "veth"
 	ip -n "$r" link set l0 mtu 1400
 	ip -n "$l" link set e0 mtu 1400
-	for i in $(seq 10 15) 20; do
+	for i in $(seq 10 17) 20; do
 		ip -n "$s" addr add "198.19.1.$i/24" dev s0
 		ip -n "$s" addr add "2001:db8:2::$i/64" dev s0 nodad
 	done
@@ -94,11 +99,12 @@ ip -n "${P}rk" addr add 198.18.1.1/24 dev l0
 ip -n "${P}rk" addr add 2001:db8:1::1/64 dev l0 nodad
 ip -n "${P}rk" route add 10.9.0.0/16 via 198.19.1.20
 ip -n "${P}rk" route add 2001:db8:9::/48 via 2001:db8:2::20
+ip -n "${P}rk" route add 2001:db8:8::/48 via fe80::53:ff:fe00:1 dev w0
 ip netns exec "${P}rk" sysctl -qw net.ipv4.ip_forward=1 \
 	net.ipv6.conf.all.forwarding=1 || fail "sysctl"
 # the senders, known at once (grogso answers from the frame's source)
 smac=$(ip netns exec "${P}sk" cat /sys/class/net/s0/address)
-for i in 10 11 12 13; do
+for i in 10 11 12 13 16 17; do
 	ip -n "${P}rk" neigh replace "198.19.1.$i" lladdr "$smac" dev w0 nud permanent
 	ip -n "${P}rk" neigh replace "2001:db8:2::$i" lladdr "$smac" dev w0 nud permanent
 done
@@ -109,6 +115,7 @@ ip netns exec "${P}rg" "$GROGSO" --mode=route --lan packet:l0 --wan packet:w0 \
 	--lan-addr 198.18.1.1/24 --lan-addr 2001:db8:1::1/64 \
 	--wan-addr 198.19.1.1/24 --wan-addr 2001:db8:2::1/64 \
 	--route 10.9.0.0/16,198.19.1.20 --route 2001:db8:9::/48,2001:db8:2::20 \
+	--route 2001:db8:8::/48,fe80::53:ff:fe00:1%wan \
 	--stats-json "$WORK/stats.json" 2>"$WORK/grogso.err" &
 GPID=$!
 sleep 1
@@ -148,6 +155,8 @@ def frames(kind, src, n):
             p = IPv6(src=src, dst="2001:db8:1::2") / u / Raw(b"b" * 1450)
         elif kind == "redir6":
             p = IPv6(src=src, dst="2001:db8:2::14") / u / Raw(b"r" * 30)
+        elif kind == "redirll6":
+            p = IPv6(src=src, dst="2001:db8:8::1") / u / Raw(b"l" * 30)
         else:
             p = IPv6(src=src, dst="2001:db8:9::1") / u / Raw(b"g" * 30)
         out.append(bytes(Ether(src=smac, dst=rmac) / p))
@@ -163,7 +172,7 @@ def is_redirect(e):
     return (IP in e and ICMP in e and e[ICMP].type == 5) or \
         ICMPv6ND_Redirect in e
 
-def collect(src, want, until):
+def collect(src, want, until, every=None):
     got = []
     while time.time() < until:
         try:
@@ -171,6 +180,8 @@ def collect(src, want, until):
         except socket.timeout:
             continue
         e = Ether(b)
+        if every:
+            every(b, e)
         dst = e[IP].dst if IP in e else e[IPv6].dst if IPv6 in e else None
         if dst == src and want(e):
             if IP in e:     # the IPv4 ID and header checksum are the router's
@@ -178,13 +189,13 @@ def collect(src, want, until):
             got.append(b)
     return got
 
-def burst(name, kind, src, n, want=is_error, digest=False):
+def burst(name, kind, src, n, want=is_error, digest=False, every=None):
     fs = frames(kind, src, n)
     collect(src, want, time.time() + 0.1)     # nothing stale
     t = time.time()
     for f in fs:
         s.send(f)
-    got = collect(src, want, time.time() + 0.5)
+    got = collect(src, want, time.time() + 0.5, every)
     line = "%s %d" % (name, len(got))
     if digest:
         line += " " + hashlib.sha256(b"".join(got)).hexdigest()[:16]
@@ -207,6 +218,16 @@ for f in frames("redir6", "2001:db8:2::15", 1):
 collect("2001:db8:2::15", is_redirect, time.time() + 0.3)
 burst("redir6", "redir6", "2001:db8:2::13", 10, is_redirect, True)
 burst("global6", "global6", "2001:db8:2::11", 10, is_redirect)
+# through the link-local gateway, known to both routers first
+for f in frames("redirll6", "2001:db8:2::16", 1):
+    s.send(f)
+collect("2001:db8:2::16", is_redirect, time.time() + 0.3)
+fwd = []
+def forwarded(b, e):
+    if e.src == rmac and IPv6 in e and e[IPv6].dst == "2001:db8:8::1":
+        fwd.append(b)
+burst("redirll6", "redirll6", "2001:db8:2::17", 10, is_redirect, True, forwarded)
+print("fwdll6 %d %s" % (len(fwd), hashlib.sha256(b"".join(fwd)).hexdigest()[:16]))
 EOF
 }
 
@@ -221,6 +242,8 @@ redir4 1
 after4 0
 redir6 5
 global6 0
+redirll6 5
+fwdll6 10
 queue4 92"
 kmac=$(ip netns exec "${P}rk" cat /sys/class/net/w0/address)
 gmac=$(ip netns exec "${P}rg" cat /sys/class/net/w0/address)
@@ -282,9 +305,9 @@ rc=$?
 GPID=
 [ "$rc" = 0 ] || { cat "$WORK/grogso.err"; fail "grogso exited with $rc"; }
 # sent back out of the WAN port and held back: the errors above, and
-# the redirects (with ::15's first one; 11 of redir4 in the 40 ms after
-# the first, 5 of redir6 over ::14's budget); 108 datagrams of queue4
-# pushed out
+# the redirects (with ::15's and ::16's first ones; 11 of redir4 in the
+# 40 ms after the first, 5 of redir6 over ::14's budget, 5 of redirll6
+# over 2001:db8:8::1's); 108 datagrams of queue4 pushed out
 "$PY" - "$WORK/stats.json" <<'EOF' || fails=1
 import json, sys
 ports = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
@@ -297,8 +320,8 @@ keys = ("icmp_sent", "icmp_limited_host", "icmp_limited_global",
 got = tuple(wan[0][k] for k in keys) + (wan[0]["drop"].get("neigh-queue", 0),)
 print("grogso's WAN port: " + ", ".join("%s %d" % kv for kv in
                                         zip(keys + ("neigh-queue",), got)))
-if got != (61, 67, 0, 7, 16, 108):
-    print("FAIL: wanted 61, 67, 0, 7, 16, 108")
+if got != (61, 67, 0, 13, 21, 108):
+    print("FAIL: wanted 61, 67, 0, 13, 21, 108")
     sys.exit(1)
 EOF
 # grogso's router namespace is set up as it should be: no warning that

@@ -402,6 +402,34 @@ static void test_routes_take_prefix_and_gateway(void **state)
 	assert_int_equal(PARSE_Q(DAEMON, "--route=,10.0.0.1"), -EINVAL);
 }
 
+static void test_routes_take_a_side_for_the_gateway(void **state)
+{
+	uint8_t gw6[16];
+
+	(void)state;
+	assert_int_equal(PARSE(DAEMON, "--route=default,fe80::1%wan",
+			       "--route=2001:db8:7::/48,fe80::7%lan",
+			       "--route=10.0.0.0/8,198.18.1.254%lan",
+			       "--route=default,198.19.1.254"), 0);
+	assert_int_equal(cfg.n_routes, 4);
+	assert_int_equal(cfg.routes[0].dst.family, AF_INET6);
+	assert_int_equal(cfg.routes[0].gw_side, CONFIG_GW_SIDE_WAN);
+	inet_pton(AF_INET6, "fe80::1", gw6);
+	assert_memory_equal(cfg.routes[0].gw, gw6, 16);
+	assert_int_equal(cfg.routes[1].gw_side, CONFIG_GW_SIDE_LAN);
+	assert_int_equal(cfg.routes[1].dst.plen, 48);
+	assert_int_equal(cfg.routes[2].gw_side, CONFIG_GW_SIDE_LAN);
+	assert_memory_equal(cfg.routes[2].gw, "\xc6\x12\x01\xfe", 4);
+	assert_int_equal(cfg.routes[3].gw_side, CONFIG_GW_SIDE_ANY);
+
+	/* a link-local gateway is on both links until told */
+	assert_int_equal(PARSE_Q(DAEMON, "--route=default,fe80::1"), -EINVAL);
+	assert_int_equal(PARSE_Q(DAEMON, "--route=default,fe80::1%eth0"), -EINVAL);
+	assert_int_equal(PARSE_Q(DAEMON, "--route=default,fe80::1%"), -EINVAL);
+	assert_int_equal(PARSE_Q(DAEMON, "--route=default,fe80::1%wanx"), -EINVAL);
+	assert_int_equal(PARSE_Q(DAEMON, "--route=default,%wan"), -EINVAL);
+}
+
 static void test_prefix_parser_bounds(void **state)
 {
 	struct config_prefix p;
@@ -455,7 +483,7 @@ static void test_usage_shows_every_default(void **state)
 		"--batch=N", "--batch-gap-us=N", "[100]", "[lenient]",
 		"[route]", "--kernel-gro=warn|off", "[warn]",
 		"--packet-ring=slots|blocks|off", "[slots]", "--queue-len=N",
-		"[256]", "--route=PREFIX,GATEWAY", "--lan-addr=CIDR",
+		"[256]", "--route=PREFIX,GATEWAY[%lan|%wan]", "--lan-addr=CIDR",
 	};
 	char buf[8192];
 	size_t n, i;
@@ -490,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_addresses_need_a_prefix_length),
 		cmocka_unit_test(test_addresses_are_limited_per_side),
 		cmocka_unit_test(test_routes_take_prefix_and_gateway),
+		cmocka_unit_test(test_routes_take_a_side_for_the_gateway),
 		cmocka_unit_test(test_prefix_parser_bounds),
 		cmocka_unit_test(test_help_and_version_ask_for_exit_zero),
 		cmocka_unit_test(test_unknown_and_incomplete_options_fail),

@@ -1859,6 +1859,108 @@ static void test_ipv6_redirect_rules(void **state)
 	assert_int_equal(e->st[1].drop[DROP_MARTIAN], 1);
 }
 
+/* @mac answers a solicitation for @who (link-local) on @port. */
+static void na_from(struct env *e, unsigned int port, const uint8_t *mac,
+		    const char *who, uint64_t now)
+{
+	const uint8_t *us = port == FWD_PORT_LAN ? lan_mac : wan_mac;
+	const char *to = port == FWD_PORT_LAN ? "fe80::ff:fe00:104"
+					      : "fe80::ff:fe00:105";
+	uint8_t b[128], m[32];
+
+	memset(m, 0, sizeof(m));
+	m[0] = 136;
+	m[4] = 0x60;                    /* solicited, override */
+	ip(who, m + 8);
+	m[24] = 2;
+	m[25] = 1;
+	memcpy(m + 26, mac, 6);
+	fwd_input(e->f, port,
+		  raw_pkt(e, b, ip6_frame(b, us, mac, who, to, 255, 58, m, 32, 2)),
+		  now);
+}
+
+/*
+ * Routes through link-local gateways, as Linux's "via fe80::1 dev IF":
+ * resolved by NDP on the side named, redirected to (a hairpin), and
+ * refused without a side or on the wrong one.
+ */
+static void test_link_local_gateway(void **state)
+{
+	struct env *e = *state;
+	struct config_route *r;
+	uint8_t tgt[16];
+	const uint8_t *o;
+
+	fwd_destroy(e->f);
+	route(&e->c, "2001:db8:88::", 48, "fe80::fc");
+	e->c.routes[e->c.n_routes - 1].gw_side = CONFIG_GW_SIDE_LAN;
+	route(&e->c, "2001:db8:77::", 48, "fe80::fe");
+	e->c.routes[e->c.n_routes - 1].gw_side = CONFIG_GW_SIDE_WAN;
+	assert_int_equal(env_create(e), 0);
+
+	/* to the LAN's gateway: solicited from the LAN's link-local
+	 * address, then sent to the MAC it gives */
+	fwd_input(e->f, FWD_PORT_WAN,
+		  tcp6(e, "2001:db8:2::2", "2001:db8:88::1", 64, 20), NS_PER_S);
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(e->out_port[0], FWD_PORT_LAN);
+	o = e->out[0]->data;
+	assert_memory_equal(o, ((uint8_t[]){ 0x33, 0x33, 0xff, 0, 0, 0xfc }), 6);
+	assert_int_equal(o[54], 135);
+	ip("fe80::ff:fe00:104", tgt);
+	assert_memory_equal(o + 22, tgt, 16);
+	ip("fe80::fc", tgt);
+	assert_memory_equal(o + 62, tgt, 16);
+	clear_out(e);
+	na_from(e, FWD_PORT_LAN, lgw_mac, "fe80::fc", NS_PER_S + 1000);
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(e->out_port[0], FWD_PORT_LAN);
+	o = e->out[0]->data;
+	assert_memory_equal(o, lgw_mac, 6);
+	assert_int_equal(o[14 + 7], 63);
+	ip("2001:db8:88::1", tgt);
+	assert_memory_equal(o + 38, tgt, 16);
+	clear_out(e);
+
+	/* back out of the WAN through fe80::fe: a redirect naming it (with
+	 * its MAC once known), then the datagram */
+	na_from(e, FWD_PORT_WAN, gw_mac, "fe80::fe", NS_PER_S);
+	fwd_input(e->f, FWD_PORT_WAN,
+		  tcp6(e, "2001:db8:2::2", "2001:db8:77::1", 64, 10), NS_PER_S);
+	assert_int_equal(e->nout, 2);
+	o = e->out[0]->data;
+	assert_int_equal(o[54], 137);
+	ip("fe80::fe", tgt);
+	assert_memory_equal(o + 54 + 8, tgt, 16);
+	ip("2001:db8:77::1", tgt);
+	assert_memory_equal(o + 54 + 24, tgt, 16);
+	assert_int_equal(o[54 + 40], 2);                /* TLLA */
+	assert_memory_equal(o + 54 + 42, gw_mac, 6);
+	assert_int_equal(frame_csum(o + 54, e->out[0]->len - 54,
+				    pseudo6(o + 22, o + 38,
+					    e->out[0]->len - 54, 58)), 0);
+	assert_memory_equal(e->out[1]->data, gw_mac, 6);
+	assert_int_equal(e->st[1].redirects, 1);
+	clear_out(e);
+
+	/* a link-local gateway needs its side; a global one, if given a
+	 * side, must be on a prefix of that side */
+	fwd_destroy(e->f);
+	r = &e->c.routes[e->c.n_routes - 1];
+	r->gw_side = CONFIG_GW_SIDE_ANY;
+	assert_null(fwd_create(&e->c, e->ports, &e->pool,
+			       (struct stats_port *[]){ &e->st[0], &e->st[1] },
+			       tx_collect, e));
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8:2::fe", r->gw), 1);
+	r->gw_side = CONFIG_GW_SIDE_LAN;
+	assert_null(fwd_create(&e->c, e->ports, &e->pool,
+			       (struct stats_port *[]){ &e->st[0], &e->st[1] },
+			       tx_collect, e));
+	r->gw_side = CONFIG_GW_SIDE_WAN;
+	assert_int_equal(env_create(e), 0);
+}
+
 static void test_no_icmp_error_about_icmp_error_or_fragment(void **state)
 {
 	struct env *e = *state;
@@ -1963,6 +2065,7 @@ int main(void)
 		T(test_redirect_rules),
 		T(test_ipv6_hairpin_gets_redirect_as_linux),
 		T(test_ipv6_redirect_rules),
+		T(test_link_local_gateway),
 		T(test_no_icmp_error_about_icmp_error_or_fragment),
 		T(test_frames_not_for_us_and_non_ip_dropped),
 		T(test_gateway_off_link_rejected),
