@@ -352,6 +352,60 @@ static int owns_for_input(const struct fwd *f, unsigned int in, int family,
 	return port_owns(f, 0, family, a) || port_owns(f, 1, family, a);
 }
 
+/* @a is one of our IPv4 addresses, on either port. */
+static int ip4_ours(const struct fwd *f, const uint8_t *a)
+{
+	return port_owns(f, 0, AF_INET, a) || port_owns(f, 1, AF_INET, a);
+}
+
+/*
+ * @a is the broadcast address of one of our IPv4 prefixes shorter than
+ * /31 (on either port: Linux keeps them in one local table).
+ */
+static int ip4_subnet_bcast(const struct fwd *f, const uint8_t *a)
+{
+	unsigned int port, i;
+
+	for (port = 0; port < FWD_NPORTS; port++)
+		for (i = 0; i < f->naddr[port]; i++) {
+			const struct fwd_addr *x = &f->addr[port][i];
+			uint32_t mask;
+
+			if (x->family != AF_INET || x->plen >= 31)
+				continue;
+			mask = x->plen ? ~0u << (32 - x->plen) : 0;
+			if ((get_be32(a) | mask) == 0xffffffffu &&
+			    (get_be32(a) & mask) == (get_be32(x->addr) & mask))
+				return 1;
+		}
+	return 0;
+}
+
+/*
+ * The subnet-router anycast address (RFC 4291 2.6.1) of one of our IPv6
+ * prefixes shorter than /127, which Linux takes as its own while it
+ * forwards; on either port, as Linux's anycast routes are in its one
+ * local table.
+ */
+static int ip6_subnet_anycast(const struct fwd *f, const uint8_t *a)
+{
+	unsigned int port, i;
+
+	for (port = 0; port < FWD_NPORTS; port++)
+		for (i = 0; i < f->naddr[port]; i++) {
+			const struct fwd_addr *x = &f->addr[port][i];
+			uint8_t any[16];
+
+			if (x->family != AF_INET6 || x->plen >= 127)
+				continue;
+			memcpy(any, x->addr, 16);
+			prefix_mask(any, 16, x->plen);
+			if (!memcmp(any, a, 16))
+				return 1;
+		}
+	return 0;
+}
+
 /* @a is inside a prefix configured on @port (IPv6 link-local: any port). */
 static int on_link(const struct fwd *f, unsigned int port, int family,
 		   const uint8_t *a)
@@ -920,7 +974,9 @@ static void icmp4_error(struct fwd *f, unsigned int in, const struct pkt *p,
 	if (ip[9] == IPPROTO_ICMP_ &&
 	    (ip_len <= hl || icmp4_is_error(ip[hl])))
 		return;
-	src = error_src(f, in, AF_INET, ip + 12);
+	/* about a datagram for us, from the address it was sent to, as
+	 * Linux's icmp_send; else from the ingress port */
+	src = ip4_ours(f, ip + 16) ? ip + 16 : error_src(f, in, AF_INET, ip + 12);
 	if (!src)
 		return;
 	if (icmp4_limited(type, code) &&
@@ -987,7 +1043,13 @@ static void icmp6_error(struct fwd *f, unsigned int in, const struct pkt *p,
 	q = gen_alloc(f, in);
 	if (!q)
 		return;
-	src = error_src(f, in, AF_INET6, ip + 8);
+	/* as in icmp4_error (Linux's icmp6_send: our unicast or anycast
+	 * address) */
+	if (owns_for_input(f, in, AF_INET6, ip + 24) ||
+	    ip6_subnet_anycast(f, ip + 24))
+		src = ip + 24;
+	else
+		src = error_src(f, in, AF_INET6, ip + 8);
 	qlen = ip_len;
 	if (qlen > FWD_ICMP6_MAX - IPV6_HLEN - 8)
 		qlen = FWD_ICMP6_MAX - IPV6_HLEN - 8;
@@ -1876,9 +1938,12 @@ static void echo6_input(struct fwd *f, unsigned int in, struct pkt *p,
 		l2 = eth_reply(f, in, p, NULL, q->data, ETHTYPE_IPV6);
 		o = q->data + l2;
 		/* traffic class and flow label are kept, as Linux's
-		 * icmpv6_echo_reply does */
+		 * icmpv6_echo_reply does; to a subnet-router anycast
+		 * address it answers from a unicast one (anycast_src_echo_reply
+		 * off) */
 		ip6_hdr(o, get_be32(ip), ilen, IPPROTO_ICMPV6_, FWD_TTL_OUT,
-			ip + 24, ip + 8);
+			owns_for_input(f, in, AF_INET6, ip + 24) ? ip + 24 :
+			error_src(f, in, AF_INET6, ip + 8), ip + 8);
 		memcpy(o + IPV6_HLEN, icmp, ilen);
 		o[IPV6_HLEN] = ICMP6_ECHO_REPLY;
 		icmp6_csum(o, o + IPV6_HLEN, ilen);
@@ -1949,12 +2014,24 @@ static void ip4_input(struct fwd *f, unsigned int in, struct pkt *p,
 	uint32_t mtu;
 	uint16_t old;
 
+	/* Linux's fib_validate_source: a datagram from an address of ours
+	 * is a martian, whether for us, broadcast or routed */
 	if (owns_for_input(f, in, AF_INET, ip + 16)) {
-		local4_input(f, in, p, now);
+		if (ip4_ours(f, ip + 12))
+			drop(f, in, p, DROP_MARTIAN);
+		else
+			local4_input(f, in, p, now);
 		return;
 	}
 	if (ip4_bad_src(ip + 12) || ip4_bad_dst(ip + 16)) {
 		drop(f, in, p, DROP_MARTIAN);
+		return;
+	}
+	if (ip4_subnet_bcast(f, ip + 16)) {
+		/* a broadcast route: Linux takes it in and, with nothing
+		 * listening, answers nothing (no port unreachable to a
+		 * broadcast, echo requests to one ignored by default) */
+		drop(f, in, p, ip4_ours(f, ip + 12) ? DROP_MARTIAN : DROP_LOCAL);
 		return;
 	}
 	/* route before TTL, in Linux's order (ip_route_input, then
@@ -1965,6 +2042,10 @@ static void ip4_input(struct fwd *f, unsigned int in, struct pkt *p,
 			icmp4_error(f, in, p, ICMP_DEST_UNREACH,
 				    ICMP_NET_UNREACH, 0, now);
 		drop(f, in, p, DROP_NO_ROUTE);
+		return;
+	}
+	if (ip4_ours(f, ip + 12)) {
+		drop(f, in, p, DROP_MARTIAN);
 		return;
 	}
 	if (ip[8] <= 1) {
@@ -2119,7 +2200,7 @@ static void ip6_input(struct fwd *f, unsigned int in, struct pkt *p,
 		drop(f, in, p, DROP_OTHER_HOST);
 		return;
 	}
-	if (owns_for_input(f, in, AF_INET6, dst)) {
+	if (owns_for_input(f, in, AF_INET6, dst) || ip6_subnet_anycast(f, dst)) {
 		local6_input(f, in, p, now);
 		return;
 	}
