@@ -626,46 +626,49 @@ static void test_ping6_gets_exact_reply(void **state)
  * (answered as an address of ours); and a datagram from one of our own
  * addresses is a martian, wherever it goes.
  */
+/* The 16 bytes of @l4 (protocol @proto) from @src to @dst, arriving
+ * from h2 on the WAN; over IPv6 their checksum (ICMPv6 or UDP) is set. */
+static void from_wan(struct env *e, const char *src, const char *dst,
+		     uint8_t proto, uint8_t *l4)
+{
+	uint8_t b[128];
+	size_t n;
+
+	if (strchr(src, ':'))
+		n = ip6_frame(b, wan_mac, h2_mac, src, dst, 64, proto, l4, 16,
+			      proto == 17 ? 6 : 2);
+	else
+		n = ip4_frame(b, wan_mac, h2_mac, src, dst, 64, proto, l4, 16);
+	fwd_input(e->f, FWD_PORT_WAN, raw_pkt(e, b, n), 0);
+}
+
 static void test_broadcast_anycast_and_own_source(void **state)
 {
 	struct env *e = *state;
-	uint8_t b[128], u[16], icmp[16], a[16];
-	size_t n;
+	uint8_t u[16], icmp[16], a[16];
 
 	memset(u, 0, sizeof(u));
 	put16(u, 1);
 	put16(u + 2, 9);
 	put16(u + 4, 16);
-	n = ip4_frame(b, wan_mac, h2_mac, "198.19.1.2", "198.18.1.255", 64, 17,
-		      u, 16);
-	fwd_input(e->f, FWD_PORT_WAN, raw_pkt(e, b, n), 0);
+	from_wan(e, "198.19.1.2", "198.18.1.255", 17, u);
 	memset(icmp, 0, sizeof(icmp));
 	icmp[0] = 8;
 	put16(icmp + 2, frame_csum(icmp, 16, 0));
-	n = ip4_frame(b, wan_mac, h2_mac, "198.19.1.2", "198.19.1.255", 64, 1,
-		      icmp, 16);
-	fwd_input(e->f, FWD_PORT_WAN, raw_pkt(e, b, n), 0);
+	from_wan(e, "198.19.1.2", "198.19.1.255", 1, icmp);
 	assert_int_equal(e->nout, 0);
 	assert_int_equal(e->st[1].drop[DROP_LOCAL], 2);
 	/* the network address is routed as any other (Linux 6.18 has no
 	 * broadcast route for it): resolved on the LAN */
-	n = ip4_frame(b, wan_mac, h2_mac, "198.19.1.2", "198.18.1.0", 64, 17,
-		      u, 16);
-	fwd_input(e->f, FWD_PORT_WAN, raw_pkt(e, b, n), 0);
+	from_wan(e, "198.19.1.2", "198.18.1.0", 17, u);
 	assert_int_equal(e->nout, 1);
 	assert_int_equal(rd16(e->out[0]->data + 12), 0x0806);
 	clear_out(e);
 
 	/* our own address as the source: to us, routed, or broadcast */
-	n = ip4_frame(b, wan_mac, h2_mac, "198.19.1.1", "198.18.1.2", 64, 17,
-		      u, 16);
-	fwd_input(e->f, FWD_PORT_WAN, raw_pkt(e, b, n), 0);
-	n = ip4_frame(b, wan_mac, h2_mac, "198.18.1.1", "198.19.1.1", 64, 1,
-		      icmp, 16);
-	fwd_input(e->f, FWD_PORT_WAN, raw_pkt(e, b, n), 0);
-	n = ip4_frame(b, wan_mac, h2_mac, "198.18.1.1", "198.18.1.255", 64, 17,
-		      u, 16);
-	fwd_input(e->f, FWD_PORT_WAN, raw_pkt(e, b, n), 0);
+	from_wan(e, "198.19.1.1", "198.18.1.2", 17, u);
+	from_wan(e, "198.18.1.1", "198.19.1.1", 1, icmp);
+	from_wan(e, "198.18.1.1", "198.18.1.255", 17, u);
 	assert_int_equal(e->nout, 0);
 	assert_int_equal(e->st[1].drop[DROP_MARTIAN], 3);
 
@@ -673,17 +676,13 @@ static void test_broadcast_anycast_and_own_source(void **state)
 	 * toward the sender), and a port unreachable from itself */
 	memset(icmp, 0, sizeof(icmp));
 	icmp[0] = 128;
-	n = ip6_frame(b, wan_mac, h2_mac, "2001:db8:2::2", "2001:db8:1::",
-		      64, 58, icmp, 16, 2);
-	fwd_input(e->f, FWD_PORT_WAN, raw_pkt(e, b, n), 0);
+	from_wan(e, "2001:db8:2::2", "2001:db8:1::", 58, icmp);
 	assert_int_equal(e->nout, 1);
 	assert_int_equal(e->out[0]->data[54], 129);
 	ip("2001:db8:2::1", a);
 	assert_memory_equal(e->out[0]->data + 22, a, 16);
 	clear_out(e);
-	n = ip6_frame(b, wan_mac, h2_mac, "2001:db8:2::2", "2001:db8:1::",
-		      64, 17, u, 16, 6);
-	fwd_input(e->f, FWD_PORT_WAN, raw_pkt(e, b, n), 0);
+	from_wan(e, "2001:db8:2::2", "2001:db8:1::", 17, u);
 	assert_int_equal(e->nout, 1);
 	assert_int_equal(e->out[0]->data[54], 1);
 	assert_int_equal(e->out[0]->data[55], 4);       /* port unreachable */
@@ -691,26 +690,20 @@ static void test_broadcast_anycast_and_own_source(void **state)
 	assert_memory_equal(e->out[0]->data + 22, a, 16);
 	clear_out(e);
 	/* any other address of the prefix is a host on the LAN */
-	n = ip6_frame(b, wan_mac, h2_mac, "2001:db8:2::2", "2001:db8:1::1:0",
-		      64, 17, u, 16, 6);
-	fwd_input(e->f, FWD_PORT_WAN, raw_pkt(e, b, n), 0);
+	from_wan(e, "2001:db8:2::2", "2001:db8:1::1:0", 17, u);
 	assert_int_equal(e->out[0]->data[54], 135);     /* resolved */
 	clear_out(e);
 
 	/* an error about a datagram for us comes from the address it was
 	 * sent to, as Linux's icmp_send (not the ingress port's) */
-	n = ip4_frame(b, wan_mac, h2_mac, "198.19.1.2", "198.18.1.1", 64, 17,
-		      u, 16);
-	fwd_input(e->f, FWD_PORT_WAN, raw_pkt(e, b, n), 0);
+	from_wan(e, "198.19.1.2", "198.18.1.1", 17, u);
 	assert_int_equal(e->nout, 1);
 	assert_int_equal(e->out[0]->data[34], 3);
 	assert_int_equal(e->out[0]->data[35], 3);
 	ip("198.18.1.1", a);
 	assert_memory_equal(e->out[0]->data + 26, a, 4);
 	clear_out(e);
-	n = ip6_frame(b, wan_mac, h2_mac, "2001:db8:2::2", "2001:db8:1::1",
-		      64, 17, u, 16, 6);
-	fwd_input(e->f, FWD_PORT_WAN, raw_pkt(e, b, n), 0);
+	from_wan(e, "2001:db8:2::2", "2001:db8:1::1", 17, u);
 	assert_int_equal(e->nout, 1);
 	ip("2001:db8:1::1", a);
 	assert_memory_equal(e->out[0]->data + 22, a, 16);
