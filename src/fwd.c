@@ -73,6 +73,10 @@
 #define IP4_TOS_ERR_KEEP 0x1e           /* bits of the datagram's TOS Linux keeps (RT_TOS) */
 
 #define IPPROTO_ICMP_ 1
+#define IPPROTO_IGMP_ 2
+#define IPPROTO_NONE6_ 59               /* IPv6: no next header */
+#define IPPROTO_PIM_ 103
+#define IPPROTO_UDPLITE_ 136
 #define IPPROTO_ICMPV6_ 58
 #define IP6_NEXT_HOPOPTS 0
 #define IP6_NEXT_ROUTING 43
@@ -84,6 +88,7 @@
 #define ICMP_DEST_UNREACH 3
 #define ICMP_NET_UNREACH 0
 #define ICMP_HOST_UNREACH 1
+#define ICMP_PROT_UNREACH 2
 #define ICMP_PORT_UNREACH 3
 #define ICMP_FRAG_NEEDED 4
 #define ICMP_SOURCE_QUENCH 4
@@ -100,6 +105,10 @@
 #define ICMP6_PORT_UNREACH 4
 #define ICMP6_PKT_TOOBIG 2
 #define ICMP6_TIME_EXCEED 3
+#define ICMP6_PARAMPROB 4
+#define ICMP6_HDR_FIELD 0
+#define ICMP6_UNK_NEXTHDR 1
+#define ICMP6_UNK_OPTION 2
 #define ICMP6_ECHO_REQUEST 128
 #define ICMP6_ECHO_REPLY 129
 #define ND_NEIGHBOR_SOLICIT 135
@@ -180,6 +189,7 @@ struct fwd {
 	struct fwd_peer *peer;          /* FWD_PEERS, FWD_PEER_WAYS to a set */
 	uint32_t held, held_max;        /* packets held by all neighbours */
 	uint16_t ip_id;                 /* IPv4 ID of packets grogso originates */
+	int64_t wall_off_ns;            /* CLOCK_REALTIME - the time we are given */
 	enum gso_ipid gso_ipid;         /* --gso-ipid, for the segments we cut */
 	struct gso_seg *segs;           /* FWD_GSO_SEGS_MAX, for gso_frag_output */
 	fwd_gso_log_fn gso_log;
@@ -612,6 +622,301 @@ static int setup_routes(struct fwd *f, const struct config *c)
 	return 0;
 }
 
+/* ---- IPv4 options, as Linux's net/ipv4/ip_options.c ---- */
+
+#define IPOPT_END 0
+#define IPOPT_NOOP 1
+#define IPOPT_RR 7
+#define IPOPT_TIMESTAMP 68
+#define IPOPT_LSRR 131
+#define IPOPT_CIPSO 134
+#define IPOPT_SSRR 137
+#define IPOPT_RA 148
+#define IPOPT_TS_TSONLY 0
+#define IPOPT_TS_TSANDADDR 1
+#define IPOPT_TS_PRESPEC 3
+#define IP4_OPTS_MAX 40
+
+/* Milliseconds since midnight UT, as inet_current_timestamp. */
+static uint32_t ip4_midtime(const struct fwd *f, uint64_t now)
+{
+	int64_t t = (int64_t)now + f->wall_off_ns;
+
+	return t < 0 ? 0 : (uint32_t)((uint64_t)t / 1000000u % 86400000u);
+}
+
+/*
+ * Not an address of a host elsewhere (Linux's inet_addr_type is not
+ * RTN_UNICAST): 0/8, multicast, the limited broadcast, loopback (the
+ * namespace's lo holds 127/8), and our addresses and subnet broadcasts.
+ */
+static int ip4_not_unicast(const struct fwd *f, const uint8_t *a)
+{
+	return a[0] == 0 || a[0] == 127 || (a[0] >= 224 && a[0] < 240) ||
+	       get_be32(a) == 0xffffffffu || ip4_ours(f, a) ||
+	       ip4_subnet_bcast(f, a);
+}
+
+/* Our address on @port toward @key (else on the other port), as the
+ * preferred source of a route; zeros when there is none. */
+static const uint8_t *ip4_route_src(const struct fwd *f, unsigned int port,
+				    const uint8_t *key)
+{
+	static const uint8_t none[4];
+	const uint8_t *s = port_src(f, port, AF_INET, key);
+
+	if (!s)
+		s = port_src(f, port ^ 1u, AF_INET, key);
+	return s ? s : none;
+}
+
+/*
+ * Linux's fib_compute_spec_dst: the address a datagram that came in on
+ * @in is answered from (@local: it was for us, so its destination).
+ */
+static const uint8_t *ip4_spec_dst(const struct fwd *f, unsigned int in,
+				   const uint8_t *ip, int local)
+{
+	const struct fwd_route *r;
+
+	if (local)
+		return ip + 16;
+	r = route_lookup(f, AF_INET, ip + 12);
+	if (!r)
+		return ip4_route_src(f, in, ip + 12);
+	return ip4_route_src(f, r->port, r->has_gw ? r->gw : ip + 12);
+}
+
+/*
+ * The checks of a route or timestamp option's head: the first of its
+ * kind (@seen: one came before), @minlen bytes long at least, its
+ * pointer @minptr at least.  The offset a parameter problem points at,
+ * or 0.
+ */
+static int ip4_opt_head(const uint8_t *o, uint32_t off, uint32_t olen,
+			int seen, uint32_t minlen, uint32_t minptr)
+{
+	if (seen)
+		return (int)off;
+	if (olen < minlen)
+		return (int)off + 1;
+	if (o[2] < minptr)
+		return (int)off + 2;
+	return 0;
+}
+
+/*
+ * Linux's ip_options_compile on a datagram taken in on @in (@local: for
+ * us): every option is checked, and filled in place as a router fills
+ * it on the way in (the address toward the source in record route and
+ * timestamp-with-address, the time in timestamps, an overflow counted,
+ * zeroes after an end of list); the header checksum is left as it was,
+ * as in Linux, to be made again on output.  What was found goes into
+ * @p's opt_* fields.  Returns 0, -1 for a source route (refused, as
+ * with accept_source_route 0), or the offset in the header of the byte
+ * a parameter problem points at.
+ */
+static int ip4_opts_input(const struct fwd *f, unsigned int in,
+			  struct pkt *p, int local, uint64_t now)
+{
+	uint8_t *ip = p->data + p->l3_off;
+	uint32_t hl = (uint32_t)(ip[0] & 0x0f) * 4, off = IPV4_HLEN;
+	const uint8_t *spec = ip4_spec_dst(f, in, ip, local);
+	int srr = 0, pp;
+
+	p->opt_flags = PKT_OPT_SEEN;
+	while (off < hl) {
+		uint8_t *o = ip + off, *tp = NULL;
+		uint32_t olen;
+
+		if (o[0] == IPOPT_END) {
+			memset(o, 0, hl - off);
+			break;
+		}
+		if (o[0] == IPOPT_NOOP) {
+			off++;
+			continue;
+		}
+		if (hl - off < 2)
+			return (int)off;
+		olen = o[1];
+		if (olen < 2 || olen > hl - off)
+			return (int)off;
+		switch (o[0]) {
+		case IPOPT_SSRR:
+		case IPOPT_LSRR:
+			pp = ip4_opt_head(o, off, olen, 0, 3, 4);
+			if (pp)
+				return pp;
+			if (srr)                /* RFC 1812 5.2.4.1 */
+				return (int)off;
+			srr = 1;
+			break;
+		case IPOPT_RR:
+			pp = ip4_opt_head(o, off, olen, p->opt_rr, 3, 4);
+			if (pp)
+				return pp;
+			if (o[2] <= olen) {
+				if (o[2] + 3u > olen)
+					return (int)off + 2;
+				memcpy(o + o[2] - 1, spec, 4);
+				o[2] += 4;
+				p->opt_flags |= PKT_OPT_RR_ADDR;
+			}
+			p->opt_rr = (uint8_t)off;
+			break;
+		case IPOPT_TIMESTAMP:
+			pp = ip4_opt_head(o, off, olen, p->opt_ts, 4, 5);
+			if (pp)
+				return pp;
+			if (o[2] > olen) {
+				/* full: count the hop (not for prespecified) */
+				unsigned int over = o[3] >> 4;
+
+				if ((o[3] & 0x0f) != IPOPT_TS_PRESPEC) {
+					if (over == 15)
+						return (int)off + 3;
+					o[3] = (uint8_t)((o[3] & 0x0f) | ((over + 1) << 4));
+				}
+			} else if (o[2] + 3u > olen) {
+				return (int)off + 2;
+			} else if ((o[3] & 0x0f) == IPOPT_TS_TSONLY) {
+				tp = o + o[2] - 1;
+				p->opt_flags |= PKT_OPT_TS_TIME;
+				o[2] += 4;
+			} else if ((o[3] & 0x0f) == IPOPT_TS_TSANDADDR ||
+				   (o[3] & 0x0f) == IPOPT_TS_PRESPEC) {
+				if (o[2] + 7u > olen)
+					return (int)off + 2;
+				if ((o[3] & 0x0f) == IPOPT_TS_TSANDADDR) {
+					memcpy(o + o[2] - 1, spec, 4);
+					p->opt_flags |= PKT_OPT_TS_ADDR;
+				} else if (!ip4_not_unicast(f, o + o[2] - 1)) {
+					/* an entry for another router */
+					p->opt_ts = (uint8_t)off;
+					break;
+				}
+				tp = o + o[2] + 3;
+				p->opt_flags |= PKT_OPT_TS_TIME;
+				o[2] += 8;
+			}
+			if (tp)
+				put_be32(tp, ip4_midtime(f, now));
+			p->opt_ts = (uint8_t)off;
+			break;
+		case IPOPT_RA:
+			if (olen < 4)
+				return (int)off + 1;
+			break;
+		case IPOPT_CIPSO:
+			if (p->opt_cipso)
+				return (int)off;
+			p->opt_cipso = (uint8_t)off;
+			/* cipso_v4_validate, with no CIPSO DOI configured (none
+			 * is until netlabelctl adds one): refused, pointing at
+			 * the length when it is short, else at the DOI */
+			return (int)off + (olen < 8 ? 1 : 2);
+		default:
+			break;
+		}
+		off += olen;
+	}
+	return srr ? -1 : 0;
+}
+
+/*
+ * Linux's ip_forward_options, once @p's TTL is lowered and it leaves by
+ * route @r: the record route slot filled on the way in gets the address
+ * it leaves from, and the header checksum is made again.
+ */
+static void ip4_opts_forward(const struct fwd *f, struct pkt *p,
+			     const struct fwd_route *r)
+{
+	uint8_t *ip = p->data + p->l3_off;
+
+	if (p->opt_flags & PKT_OPT_RR_ADDR) {
+		uint8_t *o = ip + p->opt_rr;
+
+		memcpy(o + o[2] - 5,
+		       ip4_route_src(f, r->port, r->has_gw ? r->gw : ip + 16), 4);
+	}
+	put_be16(ip + 10, 0);
+	put_be16(ip + 10, csum_ip4_header(ip, (size_t)(ip[0] & 0x0f) * 4));
+}
+
+/*
+ * Linux's ip_options_echo and ip_options_build: the options of a reply
+ * from @src to @p (an ICMP error, an echo reply), written at @out (room
+ * for IP4_OPTS_MAX): @p's record route and timestamp with this hop's
+ * slot filled again, for the reply, and its CIPSO option, padded to 4
+ * bytes.  Returns their length: 0 when @p was not taken in with
+ * options, -1 when a slot has no room, where Linux sends nothing.
+ */
+static int ip4_opts_echo(const struct fwd *f, const struct pkt *p,
+			 uint8_t *out, const uint8_t *src, uint64_t now)
+{
+	const uint8_t *ip = p->data + p->l3_off;
+	uint32_t n = 0;
+
+	if (!(p->opt_flags & PKT_OPT_SEEN))
+		return 0;
+	if (p->opt_rr) {
+		uint8_t *d = out + n;
+		uint32_t olen = ip[p->opt_rr + 1], soff = ip[p->opt_rr + 2];
+
+		memcpy(d, ip + p->opt_rr, olen);
+		if ((p->opt_flags & PKT_OPT_RR_ADDR) && soff <= olen) {
+			if (soff + 3 > olen)
+				return -1;
+			d[2] = (uint8_t)(soff + 4);
+			memcpy(d + d[2] - 5, src, 4);
+		}
+		n += olen;
+	}
+	if (p->opt_ts) {
+		uint8_t *d = out + n;
+		uint32_t olen = ip[p->opt_ts + 1], soff = ip[p->opt_ts + 2];
+		int addr = 0, time = 0;
+
+		memcpy(d, ip + p->opt_ts, olen);
+		if (soff <= olen) {
+			if (p->opt_flags & PKT_OPT_TS_ADDR) {
+				if (soff + 3 > olen)
+					return -1;
+				addr = 1;
+				soff += 4;
+			}
+			if (p->opt_flags & PKT_OPT_TS_TIME) {
+				if (soff + 3 > olen)
+					return -1;
+				if ((d[3] & 0x0f) != IPOPT_TS_PRESPEC) {
+					time = 1;
+					soff += 4;
+				} else if (soff + 7 <= olen &&
+					   ip4_not_unicast(f, d + soff - 1)) {
+					time = 1;
+					soff += 8;
+				}
+			}
+			d[2] = (uint8_t)soff;
+		}
+		if (addr)
+			memcpy(d + d[2] - 9, src, 4);
+		if (time)
+			put_be32(d + d[2] - 5, ip4_midtime(f, now));
+		n += olen;
+	}
+	if (p->opt_cipso) {
+		uint32_t olen = ip[p->opt_cipso + 1];
+
+		memcpy(out + n, ip + p->opt_cipso, olen);
+		n += olen;
+	}
+	while (n & 3)
+		out[n++] = IPOPT_END;
+	return (int)n;
+}
+
 /* ---- generated packets ---- */
 
 /*
@@ -829,10 +1134,13 @@ static uint32_t eth_reply(const struct fwd *f, unsigned int port,
 	return ETH_HLEN_;
 }
 
+/* An IPv4 header at @ip, with @optlen bytes of options (a multiple of
+ * 4) already in place after it. */
 static void ip4_hdr(uint8_t *ip, uint8_t tos, uint32_t tot, uint16_t id,
-		    uint8_t proto, const uint8_t *src, const uint8_t *dst)
+		    uint8_t proto, const uint8_t *src, const uint8_t *dst,
+		    uint32_t optlen)
 {
-	ip[0] = 0x45;
+	ip[0] = (uint8_t)(0x40 | ((IPV4_HLEN + optlen) / 4));
 	ip[1] = tos;
 	put_be16(ip + 2, (uint16_t)tot);
 	put_be16(ip + 4, id);
@@ -842,8 +1150,9 @@ static void ip4_hdr(uint8_t *ip, uint8_t tos, uint32_t tot, uint16_t id,
 	put_be16(ip + 10, 0);
 	memcpy(ip + 12, src, 4);
 	memcpy(ip + 16, dst, 4);
-	put_be16(ip + 10, csum_ip4_header(ip, IPV4_HLEN));
+	put_be16(ip + 10, csum_ip4_header(ip, IPV4_HLEN + optlen));
 }
+
 
 static void ip6_hdr(uint8_t *ip, uint32_t vtcfl, uint32_t plen, uint8_t next,
 		    uint8_t hop, const uint8_t *src, const uint8_t *dst)
@@ -879,14 +1188,16 @@ static int icmp4_is_error(uint8_t type)
 
 /*
  * Walk @p's IPv6 extension headers to the upper-layer header.  Returns
- * its offset from p->data with *proto set, or 0 when the chain is
- * truncated or too long.  *nonfirst is set for a fragment with a non-zero
- * offset, whose upper-layer header is elsewhere.
+ * its offset from p->data with *proto set (and, if @field is not NULL,
+ * *field the offset from the IPv6 header of the byte that names it), or
+ * 0 when the chain is truncated or too long.  *nonfirst is set for a
+ * fragment with a non-zero offset, whose upper-layer header is elsewhere.
  */
-static uint32_t ip6_upper(const struct pkt *p, uint8_t *proto, int *nonfirst)
+static uint32_t ip6_upper(const struct pkt *p, uint8_t *proto, int *nonfirst,
+			  uint32_t *field)
 {
 	const uint8_t *ip = p->data + p->l3_off;
-	uint32_t off = p->l3_off + IPV6_HLEN;
+	uint32_t off = p->l3_off + IPV6_HLEN, at = 6;
 	uint32_t end = p->l3_off + pkt_ip_len(p);
 	uint8_t next = ip[6];
 	int n;
@@ -907,6 +1218,7 @@ static uint32_t ip6_upper(const struct pkt *p, uint8_t *proto, int *nonfirst)
 			if (end - off < 8)
 				return 0;
 			next = p->data[off];
+			at = off - p->l3_off;
 			off += ((uint32_t)p->data[off + 1] + 1) * 8;
 			if (off > end)
 				return 0;
@@ -919,10 +1231,13 @@ static uint32_t ip6_upper(const struct pkt *p, uint8_t *proto, int *nonfirst)
 				return 0;
 			}
 			next = p->data[off];
+			at = off - p->l3_off;
 			off += 8;
 			break;
 		default:
 			*proto = next;
+			if (field)
+				*field = at;
 			return off;
 		}
 	}
@@ -961,9 +1276,10 @@ static void icmp4_error(struct fwd *f, unsigned int in, const struct pkt *p,
 	const uint8_t *ip = p->data + p->l3_off;
 	uint32_t hl = (uint32_t)(ip[0] & 0x0f) * 4;
 	uint32_t ip_len = pkt_ip_len(p), qlen, l2;
+	uint8_t *o, *icmp, opts[IP4_OPTS_MAX];
 	const uint8_t *src;
-	uint8_t *o, *icmp;
 	struct pkt *q;
+	int olen;
 
 	if (p->data[0] & 1)
 		return;
@@ -979,6 +1295,10 @@ static void icmp4_error(struct fwd *f, unsigned int in, const struct pkt *p,
 	src = ip4_ours(f, ip + 16) ? ip + 16 : error_src(f, in, AF_INET, ip + 12);
 	if (!src)
 		return;
+	/* the datagram's options, echoed as Linux echoes them */
+	olen = ip4_opts_echo(f, p, opts, src, now);
+	if (olen < 0)
+		return;
 	if (icmp4_limited(type, code) &&
 	    !icmp_allow(f, in, AF_INET, ip + 12, now))
 		return;
@@ -986,11 +1306,12 @@ static void icmp4_error(struct fwd *f, unsigned int in, const struct pkt *p,
 	if (!q)
 		return;
 	qlen = ip_len;
-	if (qlen > FWD_ICMP4_MAX - IPV4_HLEN - 8)
-		qlen = FWD_ICMP4_MAX - IPV4_HLEN - 8;
+	if (qlen > FWD_ICMP4_MAX - IPV4_HLEN - (uint32_t)olen - 8)
+		qlen = FWD_ICMP4_MAX - IPV4_HLEN - (uint32_t)olen - 8;
 	l2 = eth_reply(f, in, p, NULL, q->data, ETHTYPE_IPV4);
 	o = q->data + l2;
-	icmp = o + IPV4_HLEN;
+	memcpy(o + IPV4_HLEN, opts, (size_t)olen);
+	icmp = o + IPV4_HLEN + olen;
 	icmp[0] = type;
 	icmp[1] = code;
 	if (type == ICMP_DEST_UNREACH && info > 0xffff)
@@ -1000,8 +1321,9 @@ static void icmp4_error(struct fwd *f, unsigned int in, const struct pkt *p,
 		return;
 	icmp4_csum(icmp, 8 + qlen);
 	ip4_hdr(o, IP4_TOS_ICMP_ERR | (ip[1] & IP4_TOS_ERR_KEEP),
-		IPV4_HLEN + 8 + qlen, f->ip_id++, IPPROTO_ICMP_, src, ip + 12);
-	q->len = l2 + IPV4_HLEN + 8 + qlen;
+		IPV4_HLEN + (uint32_t)olen + 8 + qlen, f->ip_id++,
+		IPPROTO_ICMP_, src, ip + 12, (uint32_t)olen);
+	q->len = l2 + IPV4_HLEN + (uint32_t)olen + 8 + qlen;
 	if (type == ICMP_REDIRECT)
 		f->stats[in]->redirects++;
 	else
@@ -1026,12 +1348,16 @@ static void icmp6_error(struct fwd *f, unsigned int in, const struct pkt *p,
 	uint8_t *o, *icmp, proto = 0;
 	struct pkt *q;
 	int nonfirst;
+	/* RFC 4443 2.4(e.3): an option whose type asks for it is reported
+	 * even to a multicast destination */
+	int any_dst = type == ICMP6_PARAMPROB && code == ICMP6_UNK_OPTION &&
+		      info < ip_len && (ip[info] & 0xc0) == 0x80;
 
-	if (p->data[0] & 1)
+	if (((p->data[0] & 1) || ip6_mcast(ip + 24)) && !any_dst)
 		return;
-	if (ip6_mcast(ip + 24) || ip6_mcast(ip + 8) || is_zero(ip + 8, 16))
+	if (ip6_mcast(ip + 8) || is_zero(ip + 8, 16))
 		return;
-	up = ip6_upper(p, &proto, &nonfirst);
+	up = ip6_upper(p, &proto, &nonfirst, NULL);
 	if (nonfirst)
 		return;
 	if (up && proto == IPPROTO_ICMPV6_ &&
@@ -1730,8 +2056,9 @@ static void echo4_input(struct fwd *f, unsigned int in, struct pkt *p,
 	uint32_t hl = (uint32_t)(ip[0] & 0x0f) * 4;
 	uint32_t ilen = pkt_ip_len(p) - hl, l2;
 	const uint8_t *icmp = ip + hl;
+	uint8_t *o, opts[IP4_OPTS_MAX];
 	struct pkt *q;
-	uint8_t *o;
+	int olen;
 
 	/* ICMP is never merged, so a chained packet here is not an echo;
 	 * the checksum below reads the linear part only */
@@ -1742,20 +2069,175 @@ static void echo4_input(struct fwd *f, unsigned int in, struct pkt *p,
 		drop(f, in, p, DROP_CONTROL);
 		return;
 	}
-	q = gen_alloc(f, in);
+	/* the options come back as Linux's icmp_reply echoes them */
+	olen = ip4_opts_echo(f, p, opts, ip + 16, now);
+	q = olen < 0 ? NULL : gen_alloc(f, in);
 	if (q) {
+		uint32_t hlen = IPV4_HLEN + (uint32_t)olen;
+
 		l2 = eth_reply(f, in, p, NULL, q->data, ETHTYPE_IPV4);
 		o = q->data + l2;
 		/* RFC 792: same data, type 0; the TOS is kept, as Linux's
-		 * icmp_reply does, and options are not echoed */
-		ip4_hdr(o, ip[1], IPV4_HLEN + ilen, f->ip_id++, IPPROTO_ICMP_,
-			ip + 16, ip + 12);
-		memcpy(o + IPV4_HLEN, icmp, ilen);
-		o[IPV4_HLEN] = ICMP_ECHOREPLY;
-		o[IPV4_HLEN + 1] = 0;
-		icmp4_csum(o + IPV4_HLEN, ilen);
-		q->len = l2 + IPV4_HLEN + ilen;
+		 * icmp_reply does */
+		memcpy(o + IPV4_HLEN, opts, (size_t)olen);
+		ip4_hdr(o, ip[1], hlen + ilen, f->ip_id++, IPPROTO_ICMP_,
+			ip + 16, ip + 12, (uint32_t)olen);
+		memcpy(o + hlen, icmp, ilen);
+		o[hlen] = ICMP_ECHOREPLY;
+		o[hlen + 1] = 0;
+		icmp4_csum(o + hlen, ilen);
+		/* Linux sums the reply starting from all ones (as
+		 * csum_partial_copy_nocheck does), so one whose bytes are all
+		 * zero carries 0x0000 where the sum from zero gives 0xffff */
+		if (get_be16(o + hlen + 2) == 0xffff)
+			put_be16(o + hlen + 2, 0);
+		q->len = l2 + hlen + ilen;
 		gen_send(f, in, q, now);
+	}
+	drop(f, in, p, DROP_LOCAL);
+}
+
+/*
+ * The checksum of the TCP, UDP or UDP-Lite header at @up (from p->data)
+ * of a datagram for us, checked as Linux checks it before it answers:
+ * one the kernel left partial counts as good; UDP over the length its
+ * header gives, 0 meaning none over IPv4 and refused over IPv6; UDP-Lite
+ * (RFC 3828) never 0, over the bytes its coverage field names (0: all,
+ * else 8 up to the datagram's length) with the whole length in the
+ * pseudo-header.
+ */
+static int l4_csum_ok(const struct pkt *p, uint32_t up, uint8_t proto)
+{
+	const uint8_t *ip = p->data + p->l3_off, *u = p->data + up;
+	uint32_t end = p->l3_off + pkt_ip_len(p), len, cov;
+	int v4 = p->l3 == PKT_L3_IPV4;
+	uint64_t sum;
+
+	if (end > p->len || up + 8 > end)
+		return 0;
+	if (p->csum == PKT_CSUM_PARTIAL)
+		return 1;
+	len = cov = end - up;
+	if (proto == IPPROTO_UDP_) {
+		if (!get_be16(u + 6))
+			return v4;
+		len = cov = get_be16(u + 4);
+		if (len < 8 || len > end - up)
+			return 0;
+	} else if (proto == IPPROTO_UDPLITE_) {
+		cov = get_be16(u + 4);
+		if (!get_be16(u + 6) || (cov && (cov < 8 || cov > len)))
+			return 0;
+		if (!cov)
+			cov = len;
+	}
+	sum = v4 ? csum_pseudo4(ip + 12, ip + 16, proto, len) :
+		   csum_pseudo6(ip + 8, ip + 24, proto, len);
+	return csum_finish(csum_partial(u, cov, sum)) == 0;
+}
+
+/*
+ * Linux's tcp_v4_send_reset and tcp_v6_send_reset, for a segment to one
+ * of our unicast addresses, where nothing listens: none to a reset, to a
+ * malformed segment or to one with a bad checksum; else a reset with no
+ * options and window 0, whose seq is the segment's ack when it had ACK,
+ * or which acks its seq + SYN + FIN + payload.  From the address the
+ * segment was for, TOS or traffic class kept but for ECN, TTL or hop
+ * limit 64; IPv4 with DF and ID 0 (as Linux's reply socket sends), its
+ * options echoed.
+ */
+static void tcp_reset(struct fwd *f, unsigned int in, const struct pkt *p,
+		      uint32_t up, uint64_t now)
+{
+	const uint8_t *ip = p->data + p->l3_off, *th = p->data + up;
+	uint32_t avail = p->l3_off + pkt_ip_len(p) - up, thl, l2, hlen;
+	int v4 = p->l3 == PKT_L3_IPV4, olen = 0;
+	uint8_t *o, *t;
+	struct pkt *q;
+
+	if (avail < 20 || (th[13] & TCP_RST))
+		return;
+	thl = (uint32_t)(th[12] >> 4) * 4;
+	if (thl < 20 || thl > avail || !l4_csum_ok(p, up, IPPROTO_TCP_))
+		return;
+	q = gen_alloc(f, in);
+	if (!q)
+		return;
+	l2 = eth_reply(f, in, p, NULL, q->data, v4 ? ETHTYPE_IPV4 : ETHTYPE_IPV6);
+	o = q->data + l2;
+	if (v4) {
+		olen = ip4_opts_echo(f, p, o + IPV4_HLEN, ip + 16, now);
+		if (olen < 0) {
+			pkt_free(f->pool, q);
+			return;
+		}
+	}
+	hlen = v4 ? IPV4_HLEN + (uint32_t)olen : IPV6_HLEN;
+	t = o + hlen;
+	memset(t, 0, 20);
+	memcpy(t, th + 2, 2);
+	memcpy(t + 2, th, 2);
+	t[12] = 5 << 4;
+	if (th[13] & TCP_ACK) {
+		memcpy(t + 4, th + 8, 4);
+		t[13] = TCP_RST;
+	} else {
+		put_be32(t + 8, get_be32(th + 4) + !!(th[13] & TCP_SYN) +
+			 !!(th[13] & TCP_FIN) + (avail - thl));
+		t[13] = TCP_RST | TCP_ACK;
+	}
+	if (v4) {
+		ip4_hdr(o, ip[1] & 0xfc, hlen + 20, 0, IPPROTO_TCP_, ip + 16,
+			ip + 12, (uint32_t)olen);
+		put_be16(o + 6, IP4_DF);
+		put_be16(o + 10, 0);
+		put_be16(o + 10, csum_ip4_header(o, hlen));
+		put_be16(t + 16, csum_finish(csum_partial(t, 20,
+			 csum_pseudo4(ip + 16, ip + 12, IPPROTO_TCP_, 20))));
+	} else {
+		ip6_hdr(o, (6u << 28) | ((get_be32(ip) & 0x0fc00000u)), 20,
+			IPPROTO_TCP_, FWD_TTL_OUT, ip + 24, ip + 8);
+		put_be16(t + 16, csum_finish(csum_partial(t, 20,
+			 csum_pseudo6(ip + 24, ip + 8, IPPROTO_TCP_, 20))));
+	}
+	q->len = l2 + hlen + 20;
+	f->stats[in]->resets++;
+	gen_send(f, in, q, now);
+}
+
+/*
+ * A datagram for us (not ICMP, not a fragment) of protocol @proto at @up
+ * (from p->data): nothing listens, so Linux says so: a TCP reset (from
+ * a unicast address of ours, not the subnet-router anycast one), a port
+ * unreachable (which also ends a traceroute) when the UDP or UDP-Lite
+ * checksum is good, and for a protocol it has no handler for a protocol
+ * unreachable (IPv4) or a parameter problem pointing at @field, the
+ * next header field that names it (IPv6).  IGMP, PIM and IPv6's "no
+ * next header" have handlers, which answer nothing here.  Consumes @p.
+ */
+static void local_l4(struct fwd *f, unsigned int in, struct pkt *p,
+		     uint32_t up, uint8_t proto, uint32_t field, uint64_t now)
+{
+	const uint8_t *ip = p->data + p->l3_off;
+	int v4 = p->l3 == PKT_L3_IPV4;
+
+	if (proto == IPPROTO_PIM_ ||
+	    proto == (v4 ? IPPROTO_IGMP_ : IPPROTO_NONE6_)) {
+		/* handled, silently */
+	} else if (proto == IPPROTO_TCP_) {
+		if (v4 || owns_for_input(f, in, AF_INET6, ip + 24))
+			tcp_reset(f, in, p, up, now);
+	} else if (proto == IPPROTO_UDP_ || proto == IPPROTO_UDPLITE_) {
+		if (l4_csum_ok(p, up, proto))
+			icmp_error(f, in, p, ICMP_DEST_UNREACH,
+				   ICMP_PORT_UNREACH, ICMP6_DEST_UNREACH,
+				   ICMP6_PORT_UNREACH, 0, now);
+	} else if (v4) {
+		icmp4_error(f, in, p, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, 0,
+			    now);
+	} else {
+		icmp6_error(f, in, p, ICMP6_PARAMPROB, ICMP6_UNK_NEXTHDR, field,
+			    now);
 	}
 	drop(f, in, p, DROP_LOCAL);
 }
@@ -1764,20 +2246,18 @@ static void local4_input(struct fwd *f, unsigned int in, struct pkt *p,
 			 uint64_t now)
 {
 	const uint8_t *ip = p->data + p->l3_off;
+	uint32_t up = p->l3_off + (uint32_t)(ip[0] & 0x0f) * 4;
 
-	switch (ip[9]) {
-	case IPPROTO_ICMP_:
+	if (ip[9] == IPPROTO_ICMP_) {
 		echo4_input(f, in, p, now);
 		return;
-	case IPPROTO_UDP_:
-		/* nothing listens: say so, which also ends a traceroute */
-		icmp4_error(f, in, p, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0,
-			    now);
-		break;
-	default:
-		break;
 	}
-	drop(f, in, p, DROP_LOCAL);
+	/* Linux reassembles first; a fragment alone never completes */
+	if (p->ip_frag) {
+		drop(f, in, p, DROP_LOCAL);
+		return;
+	}
+	local_l4(f, in, p, up, ip[9], 0, now);
 }
 
 /*
@@ -1958,11 +2438,12 @@ static void local6_input(struct fwd *f, unsigned int in, struct pkt *p,
 {
 	const uint8_t *ip = p->data + p->l3_off;
 	uint32_t end = p->l3_off + pkt_ip_len(p), up, ilen;
+	uint32_t field = 0;
 	const uint8_t *icmp;
 	uint8_t proto = 0;
 	int nonfirst;
 
-	up = ip6_upper(p, &proto, &nonfirst);
+	up = ip6_upper(p, &proto, &nonfirst, &field);
 	if (!up || nonfirst) {
 		/* no reassembly here */
 		drop(f, in, p, DROP_CONTROL);
@@ -1973,10 +2454,10 @@ static void local6_input(struct fwd *f, unsigned int in, struct pkt *p,
 			drop(f, in, p, DROP_OTHER_HOST);
 			return;
 		}
-		if (proto == IPPROTO_UDP_)
-			icmp6_error(f, in, p, ICMP6_DEST_UNREACH,
-				    ICMP6_PORT_UNREACH, 0, now);
-		drop(f, in, p, DROP_LOCAL);
+		if (p->ip_frag)         /* Linux reassembles first */
+			drop(f, in, p, DROP_LOCAL);
+		else
+			local_l4(f, in, p, up, proto, field, now);
 		return;
 	}
 	ilen = end - up;
@@ -2010,18 +2491,19 @@ static void ip4_input(struct fwd *f, unsigned int in, struct pkt *p,
 		      uint64_t now)
 {
 	uint8_t *ip = p->data + p->l3_off;
-	const struct fwd_route *r;
+	const struct fwd_route *r = NULL;
 	uint32_t mtu;
 	uint16_t old;
+	int local = owns_for_input(f, in, AF_INET, ip + 16);
 
 	/* Linux's fib_validate_source: a datagram from an address of ours
 	 * is a martian, whether for us, broadcast or routed */
-	if (owns_for_input(f, in, AF_INET, ip + 16)) {
-		if (ip4_ours(f, ip + 12))
+	if (local) {
+		if (ip4_ours(f, ip + 12)) {
 			drop(f, in, p, DROP_MARTIAN);
-		else
-			local4_input(f, in, p, now);
-		return;
+			return;
+		}
+		goto options;
 	}
 	if (ip4_bad_src(ip + 12) || ip4_bad_dst(ip + 16)) {
 		drop(f, in, p, DROP_MARTIAN);
@@ -2046,6 +2528,24 @@ static void ip4_input(struct fwd *f, unsigned int in, struct pkt *p,
 	}
 	if (ip4_ours(f, ip + 12)) {
 		drop(f, in, p, DROP_MARTIAN);
+		return;
+	}
+options:
+	/* options once routed, as ip_rcv_finish takes them (an error about
+	 * the datagram from here on quotes them as filled in) */
+	if (p->ip_opts) {
+		int pp = ip4_opts_input(f, in, p, local, now);
+
+		if (pp > 0)
+			icmp4_error(f, in, p, ICMP_PARAMETERPROB, 0,
+				    (uint32_t)pp << 24, now);
+		if (pp) {
+			drop(f, in, p, DROP_IP_OPTIONS);
+			return;
+		}
+	}
+	if (local) {
+		local4_input(f, in, p, now);
 		return;
 	}
 	if (ip[8] <= 1) {
@@ -2079,6 +2579,10 @@ static void ip4_input(struct fwd *f, unsigned int in, struct pkt *p,
 		else
 			f->stats[in]->redirects_limited++;
 	}
+	/* the options as they leave, then their checksum (Linux's
+	 * ip_forward_finish: after the redirect) */
+	if (p->ip_opts)
+		ip4_opts_forward(f, p, r);
 	neigh_send(f, r->port, AF_INET, r->has_gw ? r->gw : ip + 16, p, now);
 }
 
@@ -2180,6 +2684,111 @@ static void redirect6(struct fwd *f, unsigned int in, const struct pkt *p,
 	gen_send(f, in, q, now);
 }
 
+/* ---- IPv6 hop-by-hop options, as Linux's ipv6_parse_hopopts ---- */
+
+#define IP6_TLV_PAD1 0
+#define IP6_TLV_PADN 1
+#define IP6_TLV_RA 5
+#define IP6_TLV_CALIPSO 7
+#define IP6_TLV_IOAM 49
+#define IP6_TLV_JUMBO 0xc2
+#define IP6_HBH_OPTS_MAX 8              /* net.ipv6.max_hbh_opts_number */
+
+/*
+ * Check @p's hop-by-hop options header, which Linux reads before it
+ * routes: padding of at most 7 bytes, all zero; at most 8 other options;
+ * a router alert 2 bytes long; a jumbo payload option refused (IPv6
+ * lengths here are never 0); CALIPSO refused (no CALIPSO domain set up);
+ * IOAM ignored (not enabled) but for its alignment; an unknown option
+ * as its two high bits say (skip, drop, or drop with a parameter
+ * problem, to a multicast destination too or not).  Returns 0 when the
+ * datagram goes on, or -1 when it was refused (a parameter problem sent
+ * where Linux sends one).
+ */
+static int ip6_hbh_input(struct fwd *f, unsigned int in, const struct pkt *p,
+			 uint64_t now)
+{
+	const uint8_t *ip = p->data + p->l3_off;
+	uint32_t avail = pkt_ip_len(p), len, off, optlen, i;
+	int pad = 0, count = 0;
+
+	if (avail > p->len - p->l3_off)
+		avail = p->len - p->l3_off;
+	if (avail < IPV6_HLEN + 8)
+		return -1;
+	len = ((uint32_t)ip[IPV6_HLEN + 1] + 1) * 8;
+	if (avail < IPV6_HLEN + len)
+		return -1;
+	off = IPV6_HLEN + 2;
+	len -= 2;
+	while (len > 0) {
+		const uint8_t *o = ip + off;
+
+		if (o[0] == IP6_TLV_PAD1) {
+			if (++pad > 7)
+				return -1;
+			off++;
+			len--;
+			continue;
+		}
+		if (len < 2 || (optlen = (uint32_t)o[1] + 2) > len)
+			return -1;
+		if (o[0] == IP6_TLV_PADN) {
+			/* RFC 8200 4.2: to align to 8, so 7 at most; RFC
+			 * 4942 2.1.9.5: zeroes */
+			pad += (int)optlen;
+			if (pad > 7)
+				return -1;
+			for (i = 2; i < optlen; i++)
+				if (o[i])
+					return -1;
+			goto next;
+		}
+		if (++count > IP6_HBH_OPTS_MAX)
+			return -1;
+		switch (o[0]) {
+		case IP6_TLV_RA:
+			if (o[1] != 2)
+				return -1;
+			break;
+		case IP6_TLV_IOAM:
+			if (off & 3)
+				return -1;
+			break;
+		case IP6_TLV_JUMBO:
+			if (o[1] != 4 || (off & 3) != 2)
+				return -1;
+			icmp6_error(f, in, p, ICMP6_PARAMPROB, ICMP6_HDR_FIELD,
+				    get_be32(o + 2) <= 0xffff ? off + 2 : off,
+				    now);
+			return -1;
+		case IP6_TLV_CALIPSO:
+			return -1;
+		default:
+			switch (o[0] >> 6) {
+			case 0:                 /* skip it */
+				break;
+			case 1:                 /* drop */
+				return -1;
+			case 3:                 /* drop, and say so unless multicast */
+				if (ip6_mcast(ip + 24))
+					return -1;
+				/* fall through */
+			default:                /* drop, and say so */
+				icmp6_error(f, in, p, ICMP6_PARAMPROB,
+					    ICMP6_UNK_OPTION, off, now);
+				return -1;
+			}
+			break;
+		}
+		pad = 0;
+next:
+		off += optlen;
+		len -= optlen;
+	}
+	return 0;
+}
+
 static void ip6_input(struct fwd *f, unsigned int in, struct pkt *p,
 		      int l2_mcast, uint64_t now)
 {
@@ -2188,6 +2797,11 @@ static void ip6_input(struct fwd *f, unsigned int in, struct pkt *p,
 	const struct fwd_route *r;
 	uint32_t mtu;
 
+	/* hop-by-hop options come first, before the route (ip6_rcv_core) */
+	if (ip[6] == IP6_NEXT_HOPOPTS && ip6_hbh_input(f, in, p, now)) {
+		drop(f, in, p, DROP_IP_OPTIONS);
+		return;
+	}
 	if (ip6_mcast(dst)) {
 		if (ip6_group_ours(f, in, dst))
 			local6_input(f, in, p, now);
@@ -2309,6 +2923,11 @@ struct fwd *fwd_create(const struct config *c,
 void fwd_set_gso_log(struct fwd *f, fwd_gso_log_fn fn)
 {
 	f->gso_log = fn;
+}
+
+void fwd_set_wallclock(struct fwd *f, int64_t realtime_offset_ns)
+{
+	f->wall_off_ns = realtime_offset_ns;
 }
 
 void fwd_destroy(struct fwd *f)

@@ -499,6 +499,7 @@ static int setup(struct loop *L)
 {
 	const struct config *c = L->c;
 	struct fwd_port_info info[FWD_NPORTS];
+	struct timespec wall;
 	unsigned int i;
 	int err;
 
@@ -531,6 +532,10 @@ static int setup(struct loop *L)
 	L->fwd = fwd_create(c, info, &L->pool, L->stats, egress, L);
 	if (!L->fwd)
 		return -EINVAL;
+	/* the wall clock, for the time in IPv4 timestamp options */
+	clock_gettime(CLOCK_REALTIME, &wall);
+	fwd_set_wallclock(L->fwd, (int64_t)wall.tv_sec * 1000000000 +
+			  wall.tv_nsec - (int64_t)mono_ns());
 	err = nl_mon_open(&L->mon);
 	if (err)
 		log_warn("no link events (%s): link changes go unnoticed",

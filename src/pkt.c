@@ -200,6 +200,10 @@ static void reset_state(struct pkt *p)
 	p->ip_pad = 0;
 	p->ipv6_ext = 0;
 	p->ipv6_ext_other = 0;
+	p->opt_rr = 0;
+	p->opt_ts = 0;
+	p->opt_cipso = 0;
+	p->opt_flags = 0;
 	p->gso_size = 0;
 	p->gso_type = 0;
 	memset(&p->agg, 0, sizeof(p->agg));

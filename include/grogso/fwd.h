@@ -60,6 +60,13 @@ void fwd_set_port(struct fwd *f, unsigned int port,
 		  const struct fwd_port_info *info);
 
 /*
+ * The wall clock, as its offset from the time fwd_input and fwd_timer
+ * are given (CLOCK_REALTIME less CLOCK_MONOTONIC): route mode writes it
+ * into IPv4 timestamp options, as Linux does.  0 until set.
+ */
+void fwd_set_wallclock(struct fwd *f, int64_t realtime_offset_ns);
+
+/*
  * Forward @p (parsed, possibly an aggregate) that arrived on @in_port.
  * @p is consumed: sent through tx, queued while its next hop resolves,
  * answered (ARP, NDP, ping) or dropped and counted with a reason.

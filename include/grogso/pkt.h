@@ -91,6 +91,12 @@ struct pkt_lend {
 	uint32_t refs;                  /* packets (and the reader) using it */
 };
 
+/* struct pkt's opt_flags */
+#define PKT_OPT_SEEN 0x01               /* the options were taken in */
+#define PKT_OPT_RR_ADDR 0x02            /* record route: a slot was filled */
+#define PKT_OPT_TS_ADDR 0x04            /* timestamp: an address was filled */
+#define PKT_OPT_TS_TIME 0x08            /* timestamp: a time was filled */
+
 struct pkt {
 	uint8_t *data;                  /* Ethernet frame (inside buf) */
 	uint32_t len;                   /* bytes at data: the linear part */
@@ -124,6 +130,10 @@ struct pkt {
 	uint8_t ip_pad;                 /* trailing bytes after the IP datagram */
 	uint8_t ipv6_ext;               /* IPv6 walked Routing/DstOpts headers */
 	uint8_t ipv6_ext_other;         /* IPv6 ext header GRO does not walk */
+	/* IPv4 options as route mode took them in (Linux's struct
+	 * ip_options): offsets of record route, timestamp and CIPSO in
+	 * the IP header (0: none), and PKT_OPT_* */
+	uint8_t opt_rr, opt_ts, opt_cipso, opt_flags;
 
 	/* super-packet state: set by vnet_check (input) or by GRO */
 	uint16_t gso_size;              /* 0: a plain packet */

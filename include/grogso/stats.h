@@ -53,6 +53,7 @@
 	X(LOCAL, "local")               /* addressed to grogso, consumed */ \
 	X(OTHER_HOST, "other-host")     /* route mode: not our MAC */ \
 	X(MARTIAN, "martian")           /* route mode: impossible address (RFC 1812 5.3.7) */ \
+	X(IP_OPTIONS, "ip-options")     /* route mode: IPv4 options Linux refuses */ \
 	X(VLAN, "vlan")                 /* route mode: tagged, VLAN ID not 0 */
 
 /*
@@ -128,6 +129,7 @@ struct stats_port {
 	uint64_t icmp_limited_global;   /* errors held back: limit over all */
 	uint64_t redirects;             /* ICMP redirects and NDP redirects */
 	uint64_t redirects_limited;     /* held back by their own limits */
+	uint64_t resets;                /* TCP resets from our addresses */
 	uint64_t solicits;              /* ARP requests and neighbour solicitations */
 	uint64_t frags;                 /* IPv4 fragments */
 	uint64_t gso_frag;              /* DF-clear aggregates segmented to be

@@ -709,6 +709,389 @@ static void test_broadcast_anycast_and_own_source(void **state)
 	assert_memory_equal(e->out[0]->data + 22, a, 16);
 }
 
+/* ---- IPv4 options, local protocols, hop-by-hop options ---- */
+
+/*
+ * From h2 on the WAN: an IPv4 datagram with the @olen bytes of options
+ * @opt (a multiple of 4) and @l4len bytes of protocol @proto.
+ */
+static struct pkt *opt4(struct env *e, const char *dst, uint8_t ttl,
+			const uint8_t *opt, size_t olen, uint8_t proto,
+			const uint8_t *l4, size_t l4len)
+{
+	uint8_t b[256];
+	uint8_t *iph = b + eth_hdr(b, wan_mac, h2_mac, 0x0800);
+
+	memset(iph, 0, 20);
+	iph[0] = (uint8_t)(0x40 | ((20 + olen) / 4));
+	put16(iph + 2, (uint16_t)(20 + olen + l4len));
+	put16(iph + 4, 0x4242);
+	iph[8] = ttl;
+	iph[9] = proto;
+	ip("198.19.1.2", iph + 12);
+	ip(dst, iph + 16);
+	memcpy(iph + 20, opt, olen);
+	put16(iph + 10, frame_csum(iph, 20 + olen, 0));
+	memcpy(iph + 20 + olen, l4, l4len);
+	return raw_pkt(e, b, 14 + 20 + olen + l4len);
+}
+
+/* What left for h1 (198.18.1.2, made known first), or NULL. */
+static const uint8_t *to_h1(struct env *e, struct pkt *p)
+{
+	send_arp(e, FWD_PORT_LAN, 1, h1_mac, "198.18.1.2", "198.18.1.1", 0);
+	clear_out(e);
+	fwd_input(e->f, FWD_PORT_WAN, p, NS_PER_S);
+	if (e->nout != 1 || e->out_port[0] != FWD_PORT_LAN)
+		return NULL;
+	return e->out[0]->data + 14;
+}
+
+static void test_ipv4_options_filled_as_linux(void **state)
+{
+	static const uint8_t u[8] = { 0, 1, 0, 9, 0, 8, 0, 0 };
+	struct env *e = *state;
+	uint8_t opt[40], a[4];
+	const uint8_t *o;
+
+	/* 12:34:56.789 UT, as the wall clock is set against our time */
+	fwd_set_wallclock(e->f, (int64_t)45296789 * 1000000 - (int64_t)NS_PER_S);
+
+	/* record route, three slots: the address it leaves from */
+	memset(opt, 0, sizeof(opt));
+	memcpy(opt, "\x07\x0f\x04", 3);
+	o = to_h1(e, opt4(e, "198.18.1.2", 64, opt, 16, 17, u, 8));
+	assert_non_null(o);
+	assert_int_equal(o[0], 0x49);
+	assert_int_equal(o[8], 63);
+	assert_int_equal(o[22], 8);
+	ip("198.18.1.1", a);
+	assert_memory_equal(o + 23, a, 4);
+	assert_int_equal(frame_csum(o, 36, 0), 0);
+
+	/* timestamps: the time; with addresses, the one toward the source
+	 * (Linux's, which the way out does not change) */
+	memset(opt, 0, sizeof(opt));
+	memcpy(opt, "\x44\x0c\x05\x00", 4);
+	o = to_h1(e, opt4(e, "198.18.1.2", 64, opt, 12, 17, u, 8));
+	assert_non_null(o);
+	assert_int_equal(o[22], 9);
+	assert_int_equal(rd16(o + 24), 45296789u >> 16);
+	assert_int_equal(rd16(o + 26), 45296789u & 0xffff);
+	memset(opt, 0, sizeof(opt));
+	memcpy(opt, "\x44\x14\x05\x01", 4);
+	o = to_h1(e, opt4(e, "198.18.1.2", 64, opt, 20, 17, u, 8));
+	assert_int_equal(o[22], 13);
+	ip("198.19.1.1", a);
+	assert_memory_equal(o + 24, a, 4);
+	assert_int_equal(rd16(o + 30), 45296789u & 0xffff);
+	/* prespecified: only an entry naming us gets a time */
+	memset(opt, 0, sizeof(opt));
+	memcpy(opt, "\x44\x14\x05\x03\x0a\x00\x00\x09", 8);
+	o = to_h1(e, opt4(e, "198.18.1.2", 64, opt, 20, 17, u, 8));
+	assert_int_equal(o[22], 5);
+	assert_int_equal(rd16(o + 30), 0);
+	memcpy(opt + 4, "\xc6\x12\x01\x01", 4);
+	o = to_h1(e, opt4(e, "198.18.1.2", 64, opt, 20, 17, u, 8));
+	assert_int_equal(o[22], 13);
+	assert_int_equal(rd16(o + 30), 45296789u & 0xffff);
+	/* full: the overflow count goes up */
+	memcpy(opt, "\x44\x0c\x0d\x30\x00\x00\x00\x00\x00\x00\x00\x00", 12);
+	o = to_h1(e, opt4(e, "198.18.1.2", 64, opt, 12, 17, u, 8));
+	assert_int_equal(o[23], 0x40);
+	assert_int_equal(frame_csum(o, 32, 0), 0);
+	/* after an end of list, zeroes */
+	memcpy(opt, "\x01\x00\x55\x66", 4);
+	o = to_h1(e, opt4(e, "198.18.1.2", 64, opt, 4, 17, u, 8));
+	assert_memory_equal(o + 20, "\x01\x00\x00\x00", 4);
+	assert_int_equal(frame_csum(o, 24, 0), 0);
+	assert_int_equal(e->st[1].drop[DROP_IP_OPTIONS], 0);
+}
+
+/* @opt refused: the one frame sent back, at its IP header. */
+static const uint8_t *refused(struct env *e, const uint8_t *opt, size_t olen)
+{
+	static const uint8_t u[8] = { 0, 1, 0, 9, 0, 8, 0, 0 };
+
+	clear_out(e);
+	fwd_input(e->f, FWD_PORT_WAN,
+		  opt4(e, "198.18.1.2", 64, opt, olen, 17, u, 8), NS_PER_S);
+	assert_int_equal(e->nout, 1);
+	return e->out[0]->data + 14;
+}
+
+static void test_ipv4_options_refused_as_linux(void **state)
+{
+	static const uint8_t u[8] = { 0, 1, 0, 9, 0, 8, 0, 0 };
+	struct env *e = *state;
+	uint8_t opt[40], a[4];
+	const uint8_t *o;
+
+	/* a source route: dropped without a word */
+	memset(opt, 0, sizeof(opt));
+	memcpy(opt, "\x83\x07\x04\xc6\x12\x01\x02", 7);
+	assert_null(to_h1(e, opt4(e, "198.18.1.2", 64, opt, 8, 17, u, 8)));
+	assert_int_equal(e->nout, 0);
+	assert_int_equal(e->st[1].drop[DROP_IP_OPTIONS], 1);
+	/* a record route of length 0: parameter problem at its first byte,
+	 * from the ingress address */
+	memcpy(opt, "\x07\x00\x00\x00", 4);
+	o = refused(e, opt, 4);
+	assert_int_equal(o[0], 0x45);
+	assert_int_equal(o[20], 12);
+	assert_int_equal(o[24], 20);
+	ip("198.19.1.1", a);
+	assert_memory_equal(o + 12, a, 4);
+	/* CIPSO with no domain set up: pointing at its DOI, and echoed */
+	memcpy(opt, "\x86\x08\x00\x00\x00\x01\x00\x00", 8);
+	o = refused(e, opt, 8);
+	assert_int_equal(o[0], 0x47);
+	assert_memory_equal(o + 20, opt, 8);
+	assert_int_equal(o[28], 12);
+	assert_int_equal(o[32], 22);
+	assert_int_equal(frame_csum(o, 28, 0), 0);
+	/* a full timestamp option whose count is at 15 */
+	memcpy(opt, "\x44\x08\x09\xf0\x00\x00\x00\x00", 8);
+	o = refused(e, opt, 8);
+	assert_int_equal(o[20 + 4], 23);
+	assert_int_equal(e->st[1].drop[DROP_IP_OPTIONS], 4);
+}
+
+static void test_ipv4_options_echoed_in_replies(void **state)
+{
+	static const uint8_t u[8] = { 0, 1, 0, 9, 0, 8, 0, 0 };
+	struct env *e = *state;
+	uint8_t opt[40], icmp[8], a[4];
+	const uint8_t *o;
+
+	/* time exceeded: the record route comes back with the ingress
+	 * address in two slots (the quote's, filled on the way in, and the
+	 * error's own), quoting the header with its checksum as it came */
+	memset(opt, 0, sizeof(opt));
+	memcpy(opt, "\x07\x0f\x04", 3);
+	fwd_input(e->f, FWD_PORT_WAN, opt4(e, "198.18.1.2", 1, opt, 16, 17, u, 8),
+		  NS_PER_S);
+	assert_int_equal(e->nout, 1);
+	o = e->out[0]->data + 14;
+	assert_int_equal(o[0], 0x49);
+	ip("198.19.1.1", a);
+	assert_memory_equal(o + 20, "\x07\x0f\x0c", 3);
+	assert_memory_equal(o + 23, a, 4);
+	assert_memory_equal(o + 27, a, 4);
+	assert_int_equal(frame_csum(o, 36, 0), 0);
+	assert_int_equal(o[36], 11);
+	assert_int_equal(o[44 + 22], 8);                /* the quote */
+	assert_memory_equal(o + 44 + 23, a, 4);
+	assert_int_not_equal(frame_csum(o + 44, 36, 0), 0);
+	clear_out(e);
+	/* an echo request: the reply has it too, from the address pinged */
+	memset(icmp, 0, sizeof(icmp));
+	icmp[0] = 8;
+	put16(icmp + 2, frame_csum(icmp, 8, 0));
+	fwd_input(e->f, FWD_PORT_WAN, opt4(e, "198.19.1.1", 64, opt, 16, 1, icmp, 8),
+		  NS_PER_S);
+	assert_int_equal(e->nout, 1);
+	o = e->out[0]->data + 14;
+	assert_int_equal(o[0], 0x49);
+	assert_memory_equal(o + 20, "\x07\x0f\x0c", 3);
+	assert_memory_equal(o + 23, a, 4);
+	assert_memory_equal(o + 27, a, 4);
+	assert_int_equal(o[36], 0);
+	/* all zero but the type: Linux's checksum is 0x0000, not 0xffff */
+	assert_int_equal(rd16(o + 38), 0);
+}
+
+/* A segment of @len bytes (header, then payload) from h2 on the WAN. */
+static void tcp_to_us(struct env *e, const char *src, const char *dst,
+		      uint8_t flags, uint32_t seq, uint32_t ack, uint32_t pay)
+{
+	uint8_t t[64], b[160];
+	size_t n;
+
+	memset(t, 0, sizeof(t));
+	put16(t, 1234);
+	put16(t + 2, 80);
+	put16(t + 4, (uint16_t)(seq >> 16));
+	put16(t + 6, (uint16_t)seq);
+	put16(t + 8, (uint16_t)(ack >> 16));
+	put16(t + 10, (uint16_t)ack);
+	t[12] = 5 << 4;
+	t[13] = flags;
+	put16(t + 14, 1000);
+	if (strchr(src, ':')) {
+		n = ip6_frame(b, wan_mac, h2_mac, src, dst, 64, 6, t, 20 + pay, 16);
+	} else {
+		uint8_t s4[4], d4[4];
+		uint32_t init;
+
+		ip(src, s4);
+		ip(dst, d4);
+		init = (uint32_t)rd16(s4) + rd16(s4 + 2) + rd16(d4) + rd16(d4 + 2) +
+		       6 + 20 + pay;
+		put16(t + 16, frame_csum(t, 20 + pay, init));
+		n = ip4_frame(b, wan_mac, h2_mac, src, dst, 64, 6, t, 20 + pay);
+	}
+	fwd_input(e->f, FWD_PORT_WAN, raw_pkt(e, b, n), NS_PER_S);
+}
+
+static void test_local_segments_get_resets_as_linux(void **state)
+{
+	struct env *e = *state;
+	uint8_t want[20], s4[4], d4[4], s6[16], d6[16];
+	const uint8_t *o;
+
+	/* a SYN: RST|ACK acking it, seq 0; ID 0, DF, TTL 64 */
+	tcp_to_us(e, "198.19.1.2", "198.19.1.1", 0x02, 1000, 0, 0);
+	assert_int_equal(e->nout, 1);
+	o = e->out[0]->data + 14;
+	assert_memory_equal(o, "\x45\x00\x00\x28\x00\x00\x40\x00\x40\x06", 10);
+	assert_int_equal(frame_csum(o, 20, 0), 0);
+	memset(want, 0, sizeof(want));
+	put16(want, 80);
+	put16(want + 2, 1234);
+	put16(want + 10, 1001);
+	want[12] = 0x50;
+	want[13] = 0x14;
+	ip("198.19.1.1", s4);
+	ip("198.19.1.2", d4);
+	put16(want + 16, frame_csum(want, 20, (uint32_t)rd16(s4) + rd16(s4 + 2) +
+				    rd16(d4) + rd16(d4 + 2) + 6 + 20));
+	assert_memory_equal(o + 20, want, 20);
+	assert_int_equal(e->st[1].resets, 1);
+	clear_out(e);
+	/* with ACK (and 5 bytes): RST alone, seq the ack */
+	tcp_to_us(e, "198.19.1.2", "198.19.1.1", 0x10, 7, 5555, 5);
+	assert_int_equal(e->nout, 1);
+	o = e->out[0]->data + 14 + 20;
+	assert_int_equal(rd16(o + 6), 5555);
+	assert_int_equal(o[13], 0x04);
+	clear_out(e);
+	/* never to a reset */
+	tcp_to_us(e, "198.19.1.2", "198.19.1.1", 0x04, 7, 0, 0);
+	assert_int_equal(e->nout, 0);
+	/* IPv6: the same, with the pseudo-header of IPv6; none from the
+	 * subnet-router anycast address */
+	tcp_to_us(e, "2001:db8:2::2", "2001:db8:2::1", 0x03, 1000, 0, 2);
+	assert_int_equal(e->nout, 1);
+	o = e->out[0]->data + 14;
+	assert_int_equal(o[6], 6);
+	assert_int_equal(o[7], 64);
+	ip("2001:db8:2::1", s6);
+	ip("2001:db8:2::2", d6);
+	assert_memory_equal(o + 8, s6, 16);
+	assert_int_equal(rd16(o + 40 + 10), 1004);      /* SYN + FIN + 2 */
+	assert_int_equal(frame_csum(o + 40, 20, pseudo6(s6, d6, 20, 6)), 0);
+	clear_out(e);
+	tcp_to_us(e, "2001:db8:2::2", "2001:db8:1::", 0x02, 1000, 0, 0);
+	assert_int_equal(e->nout, 0);
+	assert_int_equal(e->st[1].resets, 3);
+}
+
+static void test_local_protocols_as_linux(void **state)
+{
+	struct env *e = *state;
+	uint8_t p[16], u[16];
+
+	memset(p, 0x70, sizeof(p));
+	/* no handler: protocol unreachable (IPv4), parameter problem at the
+	 * next header field (IPv6); IGMP, PIM and IPv6's no next header
+	 * have handlers that answer nothing here */
+	from_wan(e, "198.19.1.2", "198.19.1.1", 253, p);
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(e->out[0]->data[34], 3);
+	assert_int_equal(e->out[0]->data[35], 2);
+	clear_out(e);
+	from_wan(e, "2001:db8:2::2", "2001:db8:2::1", 253, p);
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(e->out[0]->data[54], 4);
+	assert_int_equal(e->out[0]->data[55], 1);
+	assert_int_equal(rd16(e->out[0]->data + 60), 6);
+	clear_out(e);
+	from_wan(e, "198.19.1.2", "198.19.1.1", 2, p);
+	from_wan(e, "198.19.1.2", "198.19.1.1", 103, p);
+	from_wan(e, "2001:db8:2::2", "2001:db8:2::1", 59, p);
+	from_wan(e, "2001:db8:2::2", "2001:db8:2::1", 103, p);
+	assert_int_equal(e->nout, 0);
+	/* UDP: a wrong checksum is dropped first; UDP-Lite by its coverage */
+	memset(u, 0, sizeof(u));
+	put16(u, 1);
+	put16(u + 2, 9);
+	put16(u + 4, 16);
+	put16(u + 6, 0x1234);
+	from_wan(e, "198.19.1.2", "198.19.1.1", 17, u);
+	assert_int_equal(e->nout, 0);
+	put16(u + 4, 8);                /* the header only */
+	put16(u + 6, 0);
+	{
+		uint8_t s4[4], d4[4];
+
+		ip("198.19.1.2", s4);
+		ip("198.19.1.1", d4);
+		put16(u + 6, frame_csum(u, 8, (uint32_t)rd16(s4) + rd16(s4 + 2) +
+					rd16(d4) + rd16(d4 + 2) + 136 + 16));
+	}
+	u[12] = 0x55;                   /* not covered */
+	from_wan(e, "198.19.1.2", "198.19.1.1", 136, u);
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(e->out[0]->data[35], 3);
+	clear_out(e);
+	put16(u + 4, 4);                /* coverage under 8 */
+	from_wan(e, "198.19.1.2", "198.19.1.1", 136, u);
+	assert_int_equal(e->nout, 0);
+	assert_int_equal(e->st[1].drop[DROP_LOCAL], 9);
+}
+
+/* From h2 on the WAN to @dst: UDP behind a hop-by-hop header of the
+ * 6 bytes of options @opts. */
+static void hbh_from_wan(struct env *e, const char *dst, const uint8_t *opts)
+{
+	uint8_t l[24], b[128];
+	size_t n;
+
+	memset(l, 0, sizeof(l));
+	l[0] = 17;
+	memcpy(l + 2, opts, 6);
+	put16(l + 8, 1);
+	put16(l + 10, 9);
+	put16(l + 12, 16);
+	n = ip6_frame(b, wan_mac, h2_mac, "2001:db8:2::2", dst, 64, 0, l, 24, -1);
+	fwd_input(e->f, FWD_PORT_WAN, raw_pkt(e, b, n), NS_PER_S);
+}
+
+static void test_hop_by_hop_options_as_linux(void **state)
+{
+	struct env *e = *state;
+
+	/* skipped: an unknown option of type 00xxxxxx, router alert */
+	hbh_from_wan(e, "2001:db8:1::2", (const uint8_t *)"\x1e\x00\x01\x02\x00\x00");
+	hbh_from_wan(e, "2001:db8:1::2", (const uint8_t *)"\x05\x02\x00\x00\x01\x00");
+	assert_int_equal(e->st[1].drop[DROP_IP_OPTIONS], 0);
+	clear_out(e);
+	/* 01: dropped; 10: dropped with a parameter problem at it, even to
+	 * a group; 11: the same but to a group */
+	hbh_from_wan(e, "2001:db8:1::2", (const uint8_t *)"\x47\x00\x01\x02\x00\x00");
+	assert_int_equal(e->nout, 0);
+	hbh_from_wan(e, "2001:db8:1::2", (const uint8_t *)"\x87\x00\x01\x02\x00\x00");
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(e->out[0]->data[54], 4);
+	assert_int_equal(e->out[0]->data[55], 2);
+	assert_int_equal(rd16(e->out[0]->data + 60), 42);
+	clear_out(e);
+	hbh_from_wan(e, "ff0e::1", (const uint8_t *)"\x87\x00\x01\x02\x00\x00");
+	assert_int_equal(e->nout, 1);
+	clear_out(e);
+	hbh_from_wan(e, "ff0e::1", (const uint8_t *)"\xc7\x00\x01\x02\x00\x00");
+	assert_int_equal(e->nout, 0);
+	hbh_from_wan(e, "2001:db8:1::2", (const uint8_t *)"\xc7\x00\x01\x02\x00\x00");
+	assert_int_equal(e->nout, 1);
+	clear_out(e);
+	/* padding not zero, a router alert of the wrong length */
+	hbh_from_wan(e, "2001:db8:1::2", (const uint8_t *)"\x01\x04\x00\x00\x07\x00");
+	hbh_from_wan(e, "2001:db8:1::2", (const uint8_t *)"\x05\x03\x00\x00\x00\x00");
+	assert_int_equal(e->nout, 0);
+	assert_int_equal(e->st[1].drop[DROP_IP_OPTIONS], 7);
+}
+
 /* ---- forwarding ---- */
 
 static void test_route_longest_prefix_match_and_default(void **state)
@@ -2125,6 +2508,12 @@ int main(void)
 		T(test_ping_gets_exact_reply),
 		T(test_ping6_gets_exact_reply),
 		T(test_broadcast_anycast_and_own_source),
+		T(test_ipv4_options_filled_as_linux),
+		T(test_ipv4_options_refused_as_linux),
+		T(test_ipv4_options_echoed_in_replies),
+		T(test_local_segments_get_resets_as_linux),
+		T(test_local_protocols_as_linux),
+		T(test_hop_by_hop_options_as_linux),
 		T(test_route_longest_prefix_match_and_default),
 		T(test_forward_decrements_ttl_keeps_checksum_and_rewrites_macs),
 		T(test_priority_tag_taken_as_none_other_vlans_dropped),
