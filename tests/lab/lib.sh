@@ -5,7 +5,8 @@
 # Each run gets its own namespace prefix and state directory and tears
 # them down on exit, whatever happens.
 #
-# Environment: GROGSO (the binary), top_srcdir (the source tree).
+# Environment: GROGSO (the binary), top_srcdir (the source tree);
+# KEEP_WORK=1 keeps the test's work directory (under /tmp) for a look.
 
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 LAB_PREFIX=${LAB_PREFIX:-g$$}
@@ -41,7 +42,7 @@ lab_cleanup() {
 		kill "$p" 2>/dev/null
 	done
 	"$top_srcdir/lab/down.sh" --prefix "$LAB_PREFIX" >/dev/null 2>&1
-	[ -n "${WORK:-}" ] && rm -rf "$WORK"
+	[ -n "${WORK:-}" ] && [ -z "${KEEP_WORK:-}" ] && rm -rf "$WORK"
 }
 
 lab_require() {
@@ -66,6 +67,120 @@ fd = os.open("/dev/net/tun", os.O_RDWR)' 2>/dev/null || skip "/dev/net/tun canno
 lab_up() {
 	"$top_srcdir/lab/up.sh" --prefix "$LAB_PREFIX" --grogso "$GROGSO" "$@" ||
 		fail "lab/up.sh $*"
+}
+
+# twin_begin: the start of a test of a kernel router and grogso side by
+# side (after lab_require): python with scapy in $PY, the namespace list
+# NSES that twin_wire fills, and a cleanup on exit that stops grogso
+# ($GPID) and removes them
+twin_begin() {
+	. "$top_srcdir/lab/scapy-python.sh"
+	PY=$(scapy_python) || skip "no python3 with scapy (Debian: python3-scapy)"
+	P=$LAB_PREFIX
+	NSES=()
+	trap twin_cleanup EXIT
+}
+
+twin_cleanup() {
+	local n
+
+	[ -n "${GPID:-}" ] && kill "$GPID" 2>/dev/null
+	for n in "${NSES[@]}"; do
+		ip netns del "$n" 2>/dev/null
+	done
+	lab_cleanup
+}
+
+# twin_routers SYSCTL... -- GROGSO_ARG...: the kernel router in ${P}rk
+# (198.19.1.1/24 and 2001:db8:2::1/64 on w0, 198.18.1.1/24 and
+# 2001:db8:1::1/64 on l0, forwarding, and the sysctls given) and grogso
+# in ${P}rg with the same addresses and the arguments given, its stats
+# in $WORK/stats.json, its messages in $WORK/grogso.err, its pid in
+# GPID; the kernel there holds no address and does not forward
+twin_routers() {
+	local sysctls=()
+
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		sysctls+=("$1")
+		shift
+	done
+	shift
+	ip -n "${P}rk" addr add 198.19.1.1/24 dev w0
+	ip -n "${P}rk" addr add 2001:db8:2::1/64 dev w0 nodad
+	ip -n "${P}rk" addr add 198.18.1.1/24 dev l0
+	ip -n "${P}rk" addr add 2001:db8:1::1/64 dev l0 nodad
+	ip netns exec "${P}rk" sysctl -qw net.ipv4.ip_forward=1 \
+		net.ipv6.conf.all.forwarding=1 "${sysctls[@]}" || fail "sysctl"
+	ip netns exec "${P}rg" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.w0.disable_ipv6=1 net.ipv6.conf.l0.disable_ipv6=1
+	ip netns exec "${P}rg" "$GROGSO" --mode=route --lan packet:l0 \
+		--wan packet:w0 --lan-addr 198.18.1.1/24 \
+		--lan-addr 2001:db8:1::1/64 --wan-addr 198.19.1.1/24 \
+		--wan-addr 2001:db8:2::1/64 "$@" \
+		--stats-json "$WORK/stats.json" 2>"$WORK/grogso.err" &
+	GPID=$!
+}
+
+# twin_compare WANT KERNEL OURS WHAT: both routers' lines ("case count
+# ...") side by side; sets fails=1 unless both give the counts WANT and
+# the same lines (WHAT names what else they hold)
+twin_compare() {
+	echo "case kernel grogso"
+	paste -d' ' <(printf '%s\n' "$2") <(printf '%s\n' "$3" | cut -d' ' -f2-)
+	[ "$(printf '%s\n' "$2" | cut -d' ' -f1-2)" = "$1" ] ||
+		{ echo "FAIL: the kernel's counts are not Linux 6.18's"; fails=1; }
+	[ "$(printf '%s\n' "$3" | cut -d' ' -f1-2)" = "$1" ] ||
+		{ echo "FAIL: grogso's counts differ"; fails=1; }
+	[ "$2" = "$3" ] || { echo "FAIL: the $4 differ"; fails=1; }
+}
+
+# twin_stop: stop grogso with SIGTERM; it must exit 0
+twin_stop() {
+	local rc
+
+	kill -TERM "$GPID"
+	wait "$GPID"
+	rc=$?
+	GPID=
+	[ "$rc" = 0 ] || { cat "$WORK/grogso.err"; fail "grogso exited with $rc"; }
+}
+
+# twin_wire X HOST...: one side of a test that puts a kernel router and
+# grogso side by side (X is k or g): namespaces ${LAB_PREFIX}sX (a
+# sender, s0), ${LAB_PREFIX}rX (the router, w0 and l0) and
+# ${LAB_PREFIX}lX (a LAN end, e0), added to the caller's NSES.  Both
+# sides' s0 and w0 have the same MACs, so that what the routers send can
+# be compared byte for byte.  The sender holds 198.19.1.HOST/24 and
+# 2001:db8:2::HOST/64 for each HOST and sends to 198.18.1.0/24 through
+# 198.19.1.1 (known at once); the LAN end holds 198.18.1.2/24 and
+# 2001:db8:1::2/64; the LAN link has MTU 1400.
+twin_wire() {
+	local x=$1 s=${LAB_PREFIX}s$1 r=${LAB_PREFIX}r$1 l=${LAB_PREFIX}l$1 i
+
+	shift
+	for i in "$s" "$r" "$l"; do
+		ip netns add "$i" || fail "ip netns add $i"
+		NSES+=("$i")
+		ip -n "$i" link set lo up
+	done
+	ip link add s0 netns "$s" address 02:53:00:00:00:01 type veth \
+		peer name w0 netns "$r" address 02:57:00:00:00:01 || fail "veth"
+	ip link add e0 netns "$l" type veth peer name l0 netns "$r" || fail "veth"
+	ip -n "$r" link set l0 mtu 1400
+	ip -n "$l" link set e0 mtu 1400
+	for i in "$@"; do
+		ip -n "$s" addr add "198.19.1.$i/24" dev s0
+		ip -n "$s" addr add "2001:db8:2::$i/64" dev s0 nodad
+	done
+	ip -n "$l" addr add 198.18.1.2/24 dev e0
+	ip -n "$l" addr add 2001:db8:1::2/64 dev e0 nodad
+	ip -n "$s" link set s0 up
+	ip -n "$l" link set e0 up
+	ip -n "$r" link set w0 up
+	ip -n "$r" link set l0 up
+	ip -n "$s" route add 198.18.1.0/24 via 198.19.1.1 || fail "route"
+	ip -n "$s" neigh replace 198.19.1.1 lladdr 02:57:00:00:00:01 dev s0 \
+		nud permanent
 }
 
 in_c1() { ip netns exec "$C1" "$@"; }
