@@ -86,22 +86,23 @@ if [ "$fuzz_seconds" -gt 0 ] && command -v clang >/dev/null; then
 	step "fuzzing, ${fuzz_seconds}s per harness"
 	rm -rf build/fuzz
 	mkdir -p build/fuzz
+	harnesses=(parse gro gso fwd)
 	(cd build/fuzz && ../../configure -q --enable-fuzz CC=clang && make -s -j"$jobs" \
-		tests/fuzz/fuzz_parse tests/fuzz/fuzz_gro tests/fuzz/fuzz_gso)
+		"${harnesses[@]/#/tests/fuzz/fuzz_}")
 	pids=()
-	for h in parse gro gso; do
+	for h in "${harnesses[@]}"; do
 		mkdir -p "build/fuzz/corpus-$h"
 		build/fuzz/tests/fuzz/fuzz_$h -max_total_time="$fuzz_seconds" -max_len=9000 \
 			-print_final_stats=1 "build/fuzz/corpus-$h" >"build/fuzz/fuzz_$h.log" 2>&1 &
 		pids+=($!)
 	done
 	fail=0
-	for i in 0 1 2; do
-		h=(parse gro gso)
+	for i in "${!harnesses[@]}"; do
+		h=${harnesses[$i]}
 		if wait "${pids[$i]}"; then
-			echo "fuzz_${h[$i]}: $(grep -m1 'stat::number_of_executed_units' "build/fuzz/fuzz_${h[$i]}.log" || echo done)"
+			echo "fuzz_$h: $(grep -m1 'stat::number_of_executed_units' "build/fuzz/fuzz_$h.log" || echo done)"
 		else
-			echo "fuzz_${h[$i]}: FAILED"; tail -n 40 "build/fuzz/fuzz_${h[$i]}.log"; fail=1
+			echo "fuzz_$h: FAILED"; tail -n 40 "build/fuzz/fuzz_$h.log"; fail=1
 		fi
 	done
 	[ "$fail" = 0 ] || exit 1
