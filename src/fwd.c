@@ -1153,7 +1153,6 @@ static void ip4_hdr(uint8_t *ip, uint8_t tos, uint32_t tot, uint16_t id,
 	put_be16(ip + 10, csum_ip4_header(ip, IPV4_HLEN + optlen));
 }
 
-
 static void ip6_hdr(uint8_t *ip, uint32_t vtcfl, uint32_t plen, uint8_t next,
 		    uint8_t hop, const uint8_t *src, const uint8_t *dst)
 {

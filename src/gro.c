@@ -596,6 +596,10 @@ static enum pass_reason classify(struct gro_table *t, struct pkt *p,
 		return PASS_IP_FRAG;
 	if (p->ipv6_ext_other)
 		return PASS_IPV6_EXT;
+	/* a TCP or UDP header that does not hold together */
+	if (p->l4_bad)
+		return p->l4_bad == PKT_L4_DOFF ? PASS_TCP_DOFF :
+		       p->l4_bad == PKT_L4_ULEN ? PASS_UDP_LEN : PASS_L4_TRUNC;
 	cb->tcp = p->l4_proto == IPPROTO_TCP_;
 	if (!p->l4_off || (!cb->tcp && p->l4_proto != IPPROTO_UDP_))
 		return PASS_PROTO;

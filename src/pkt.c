@@ -200,6 +200,7 @@ static void reset_state(struct pkt *p)
 	p->ip_pad = 0;
 	p->ipv6_ext = 0;
 	p->ipv6_ext_other = 0;
+	p->l4_bad = 0;
 	p->opt_rr = 0;
 	p->opt_ts = 0;
 	p->opt_cipso = 0;
@@ -213,46 +214,56 @@ static void reset_state(struct pkt *p)
 
 /*
  * TCP/UDP header inside the IP datagram that ends at @ip_end.  Sets
- * l4_off/pay_off.
+ * l4_off/pay_off; a header that does not hold together leaves them 0
+ * and says why in l4_bad: a router forwards the datagram all the same
+ * (nothing above IP looks at it), and GRO passes it by.
  */
-static enum drop_reason parse_l4(struct pkt *p, uint32_t off, uint32_t ip_end)
+static void parse_l4(struct pkt *p, uint32_t off, uint32_t ip_end)
 {
 	const uint8_t *l4 = p->data + off;
 	uint32_t room = ip_end - off;
+	uint8_t bad = 0;
 
-	p->l4_off = (uint16_t)off;
 	switch (p->l4_proto) {
 	case IPPROTO_TCP_: {
 		uint32_t doff;
 
-		if (room < TCP_HLEN_MIN)
-			return DROP_L4_TRUNC;
+		if (room < TCP_HLEN_MIN) {
+			bad = PKT_L4_TRUNC;
+			break;
+		}
 		doff = (uint32_t)(l4[12] >> 4) * 4;
 		if (doff < TCP_HLEN_MIN)
-			return DROP_TCP_DOFF;
-		if (doff > room)
-			return DROP_L4_TRUNC;
-		p->pay_off = (uint16_t)(off + doff);
+			bad = PKT_L4_DOFF;
+		else if (doff > room)
+			bad = PKT_L4_TRUNC;
+		else
+			p->pay_off = (uint16_t)(off + doff);
 		break;
 	}
 	case IPPROTO_UDP_: {
 		uint16_t ulen;
 
-		if (room < UDP_HLEN)
-			return DROP_L4_TRUNC;
+		if (room < UDP_HLEN) {
+			bad = PKT_L4_TRUNC;
+			break;
+		}
 		ulen = get_be16(l4 + 4);
 		/* shorter than the IP payload is legal (GRO will not merge it);
 		 * a first fragment holds only the start of the datagram */
 		if (ulen < UDP_HLEN || (ulen > room && !p->ip_frag))
-			return DROP_UDP_LEN;
-		p->pay_off = (uint16_t)(off + UDP_HLEN);
+			bad = PKT_L4_ULEN;
+		else
+			p->pay_off = (uint16_t)(off + UDP_HLEN);
 		break;
 	}
 	default:
 		p->pay_off = (uint16_t)off;
 		break;
 	}
-	return DROP_NONE;
+	p->l4_bad = bad;
+	if (!bad)
+		p->l4_off = (uint16_t)off;
 }
 
 static enum drop_reason parse_ipv4(struct pkt *p)
@@ -288,7 +299,8 @@ static enum drop_reason parse_ipv4(struct pkt *p)
 	/* a non-first fragment carries no L4 header */
 	if (frag & IPV4_OFFSET_MASK)
 		return DROP_NONE;
-	return parse_l4(p, p->l3_off + ihl, p->l3_off + tot_len);
+	parse_l4(p, p->l3_off + ihl, p->l3_off + tot_len);
+	return DROP_NONE;
 }
 
 /* Extension headers other than Routing, Fragment and Destination Options. */
@@ -367,7 +379,8 @@ static enum drop_reason parse_ipv6(struct pkt *p)
 		p->ipv6_ext_other = 1;
 		return DROP_NONE;
 	}
-	return parse_l4(p, off, end);
+	parse_l4(p, off, end);
+	return DROP_NONE;
 }
 
 enum drop_reason pkt_parse(struct pkt *p)

@@ -91,6 +91,11 @@ struct pkt_lend {
 	uint32_t refs;                  /* packets (and the reader) using it */
 };
 
+/* struct pkt's l4_bad: routers forward such datagrams, GRO leaves them */
+#define PKT_L4_TRUNC 1                  /* TCP/UDP header past the IP payload */
+#define PKT_L4_DOFF 2                   /* TCP data offset under 5 */
+#define PKT_L4_ULEN 3                   /* UDP length under 8 or past the payload */
+
 /* struct pkt's opt_flags */
 #define PKT_OPT_SEEN 0x01               /* the options were taken in */
 #define PKT_OPT_RR_ADDR 0x02            /* record route: a slot was filled */
@@ -130,6 +135,8 @@ struct pkt {
 	uint8_t ip_pad;                 /* trailing bytes after the IP datagram */
 	uint8_t ipv6_ext;               /* IPv6 walked Routing/DstOpts headers */
 	uint8_t ipv6_ext_other;         /* IPv6 ext header GRO does not walk */
+	uint8_t l4_bad;                 /* PKT_L4_*: a TCP/UDP header that does
+					 * not hold together (l4_off 0) */
 	/* IPv4 options as route mode took them in (Linux's struct
 	 * ip_options): offsets of record route, timestamp and CIPSO in
 	 * the IP header (0: none), and PKT_OPT_* */

@@ -23,9 +23,6 @@
 	X(IP_IHL, "ip-ihl")             /* IPv4 IHL < 5 */               \
 	X(IP_LEN, "ip-len")             /* IP length past the frame or < header */ \
 	X(IP_CSUM, "ip-csum")           /* bad IPv4 header checksum */   \
-	X(L4_TRUNC, "l4-truncated")     /* TCP/UDP header past the IP payload */ \
-	X(TCP_DOFF, "tcp-doff")         /* TCP data offset < 5 */        \
-	X(UDP_LEN, "udp-len")           /* UDP length < 8 or past the IP payload */ \
 	X(VNET_SHORT, "vnet-short")     /* frame shorter than the vnet header */ \
 	X(VNET_GSO_TYPE, "vnet-gso-type") /* unknown type or tunnel bits */ \
 	X(VNET_GSO_SIZE, "vnet-gso-size") /* gso_size 0 or 0xffff */     \
@@ -71,7 +68,9 @@
 	X(TCP_FLAGS, "tcp-flags")       /* SYN, RST, URG or ECE..: not mergeable */ \
 	X(TCP_EMPTY, "tcp-empty")       /* no payload */                 \
 	X(UDP_CSUM0, "udp-csum-zero")                                   \
-	X(UDP_LEN, "udp-len")           /* UDP length != IP payload */   \
+	X(L4_TRUNC, "l4-truncated")     /* TCP/UDP header past the IP payload */ \
+	X(TCP_DOFF, "tcp-doff")         /* TCP data offset < 5 */        \
+	X(UDP_LEN, "udp-len")           /* UDP length != IP payload, or < 8 */ \
 	X(UDP_FIXED, "udp-fixed-id")    /* --gro-udp-fixed-id=pass */    \
 	X(GSO_IN, "gso-input")          /* arrived as a super-packet */
 

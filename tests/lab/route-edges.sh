@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Route mode against Linux's forwarding, one odd datagram at a time: IP
-# options, hop-by-hop options, broadcast and anycast destinations, our
-# own address as a source, and what is sent to the router itself (TCP,
-# UDP, UDP-Lite, protocols with and without a handler).  Two routers
+# options, hop-by-hop options, TCP and UDP headers that do not hold
+# together, broadcast and anycast destinations, our own address as a
+# source, and what is sent to the router itself (TCP, UDP, UDP-Lite,
+# protocols with and without a handler).  Two routers
 # side by side, as in route-kernel.sh: the kernel forwarding (ICMP rate
 # limits and automatic flow labels off, its other sysctls at their
 # defaults) and grogso on packet ports (--icmp-ratelimit=0
@@ -123,6 +124,18 @@ CASES = [
                  options=opt(b"\x86\x08\x00\x00\x00\x01\x00\x00")) / u()),
     ("rr-ttl1", IP(src=S4, dst="198.18.1.2", ttl=1, options=RR3) / u()),
     ("echo-rr", IP(src=S4, dst="198.19.1.1", options=RR3) / ICMP()),
+    # TCP and UDP headers that do not hold together: routed all the same
+    ("tcp-doff", IP(src=S4, dst="198.18.1.2") /
+     TCP(sport=1, dport=9, flags="A", dataofs=2) / Raw(b"d" * 8)),
+    ("tcp-short", IP(src=S4, dst="198.18.1.2", proto=6) / Raw(b"t" * 10)),
+    ("udp-long", IP(src=S4, dst="198.18.1.2") /
+     UDP(sport=1, dport=9, len=200) / Raw(b"x" * 20)),
+    ("udp6-len4", IPv6(src=S6, dst="2001:db8:1::2") /
+     UDP(sport=1, dport=9, len=4) / Raw(b"x" * 20)),
+    ("tcp-doff-local", IP(src=S4, dst="198.19.1.1") /
+     TCP(sport=1, dport=9, flags="S", dataofs=2) / Raw(b"d" * 8)),
+    ("udp-long-local", IP(src=S4, dst="198.19.1.1") /
+     UDP(sport=1, dport=9, len=200) / Raw(b"x" * 20)),
     # addresses
     ("bcast-lan", IP(src=S4, dst="198.18.1.255") / u()),
     ("bcast-ping", IP(src=S4, dst="198.19.1.255") / ICMP()),
@@ -285,6 +298,12 @@ rr-len0 1/0
 cipso 1/0
 rr-ttl1 1/0
 echo-rr 1/0
+tcp-doff 0/1
+tcp-short 0/1
+udp-long 0/1
+udp6-len4 0/1
+tcp-doff-local 0/0
+udp-long-local 0/0
 bcast-lan 0/0
 bcast-ping 0/0
 src-ours 0/0

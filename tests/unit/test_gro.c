@@ -1385,6 +1385,46 @@ static void test_udp_length_shorter_than_ip_payload_passes(void **state)
 	assert_memory_equal(sink.p[0]->data, f, len);
 }
 
+/*
+ * A TCP or UDP header that does not hold together is passed on as it is,
+ * as Linux's GRO lets it through to be forwarded: a TCP data offset of 2,
+ * a UDP length past the datagram, a TCP header cut short.
+ */
+static void test_broken_l4_headers_pass(void **state)
+{
+	static uint8_t f[256];
+	struct frame_spec s;
+	struct pkt *p;
+	size_t len;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		frame_spec_init(&s, 0, i == 1 ? IPPROTO_UDP_ : IPPROTO_TCP_);
+		s.pay_len = 20;
+		len = frame_build(&s, f, sizeof(f));
+		if (i == 0)
+			f[34 + 12] = 0x20;              /* data offset 2 */
+		else if (i == 1)
+			put_be16(f + 34 + 4, 200);      /* UDP length */
+		else
+			len = 34 + 10;                  /* 10 bytes of TCP */
+		put_be16(f + 16, (uint16_t)(len - 14));
+		put_be16(f + 24, 0);
+		put_be16(f + 24, frame_csum(f + 14, 20, 0));
+		p = pkt_alloc(&pool);
+		memcpy(p->data, f, len);
+		p->len = (uint32_t)len;
+		assert_int_equal(pkt_parse(p), DROP_NONE);
+		gro_receive(gt, p, now++);
+		assert_int_equal(sink.n, (unsigned int)i + 1);
+		assert_memory_equal(sink.p[i]->data, f, len);
+	}
+	assert_int_equal(st.pass[PASS_TCP_DOFF], 1);
+	assert_int_equal(st.pass[PASS_UDP_LEN], 1);
+	assert_int_equal(st.pass[PASS_L4_TRUNC], 1);
+}
+
 /* The lab notes: 600-byte datagrams with IDs 1, 2, 3 | 4, 5, 6. */
 static void test_lab_udp_ids_1_2_3_then_4_5_6(void **state)
 {
@@ -1850,6 +1890,7 @@ int main(void)
 		SELFTEST(test_udp_fixed_id_merged_by_default),
 		SELFTEST(test_udp_fixed_id_passed_when_asked),
 		SELFTEST(test_udp_length_shorter_than_ip_payload_passes),
+		SELFTEST(test_broken_l4_headers_pass),
 		SELFTEST(test_lab_udp_ids_1_2_3_then_4_5_6),
 		SELFTEST(test_pass_flushes_own_flow_only),
 		SELFTEST(test_last_flow_shortcut_keeps_flows_apart),

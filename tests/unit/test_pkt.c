@@ -388,16 +388,23 @@ static void test_parse_tcp_header_errors(void **state)
 	put_be16(p->data + 16, 20 + 19);
 	fix_ip4_csum(p, 14);
 	p->len = 14 + 39;
-	assert_int_equal(pkt_parse(p), DROP_L4_TRUNC);
+	/* a router forwards these: parsed, but with no TCP header */
+	assert_int_equal(pkt_parse(p), DROP_NONE);
+	assert_int_equal(p->l4_bad, PKT_L4_TRUNC);
+	assert_int_equal(p->l4_off, 0);
 	put_be16(p->data + 16, 40);
 	fix_ip4_csum(p, 14);
 	p->len = 54;
 	p->data[46] = 0x40;     /* doff 4 */
-	assert_int_equal(pkt_parse(p), DROP_TCP_DOFF);
+	assert_int_equal(pkt_parse(p), DROP_NONE);
+	assert_int_equal(p->l4_bad, PKT_L4_DOFF);
 	p->data[46] = 0x60;     /* doff 6: options past the datagram */
-	assert_int_equal(pkt_parse(p), DROP_L4_TRUNC);
+	assert_int_equal(pkt_parse(p), DROP_NONE);
+	assert_int_equal(p->l4_bad, PKT_L4_TRUNC);
 	p->data[46] = 0x50;
 	assert_int_equal(pkt_parse(p), DROP_NONE);
+	assert_int_equal(p->l4_bad, 0);
+	assert_int_equal(p->l4_off, 34);
 	assert_int_equal(pkt_payload_len(p), 0);
 	pkt_free(&pool, p);
 }
@@ -413,13 +420,17 @@ static void test_parse_udp_header_errors(void **state)
 	p = build(&s);
 	put_be16(p->data + 16, 20 + 7);
 	fix_ip4_csum(p, 14);
-	assert_int_equal(pkt_parse(p), DROP_L4_TRUNC);
+	assert_int_equal(pkt_parse(p), DROP_NONE);
+	assert_int_equal(p->l4_bad, PKT_L4_TRUNC);
 	put_be16(p->data + 16, 20 + 18);
 	fix_ip4_csum(p, 14);
 	put_be16(p->data + 38, 7);
-	assert_int_equal(pkt_parse(p), DROP_UDP_LEN);
+	assert_int_equal(pkt_parse(p), DROP_NONE);
+	assert_int_equal(p->l4_bad, PKT_L4_ULEN);
 	put_be16(p->data + 38, 19);
-	assert_int_equal(pkt_parse(p), DROP_UDP_LEN);
+	assert_int_equal(pkt_parse(p), DROP_NONE);
+	assert_int_equal(p->l4_bad, PKT_L4_ULEN);
+	assert_int_equal(p->l4_off, 0);
 	/* shorter than the IP payload is legal */
 	put_be16(p->data + 38, 12);
 	assert_int_equal(pkt_parse(p), DROP_NONE);
