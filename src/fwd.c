@@ -393,27 +393,33 @@ static int ip4_subnet_bcast(const struct fwd *f, const uint8_t *a)
 
 /*
  * The subnet-router anycast address (RFC 4291 2.6.1) of one of our IPv6
- * prefixes shorter than /127, which Linux takes as its own while it
- * forwards; on either port, as Linux's anycast routes are in its one
- * local table.
+ * prefixes shorter than /127 on @port, which Linux takes as its own
+ * while it forwards: answered on either port (ip6_subnet_anycast), as
+ * Linux's anycast routes are in its one local table, but resolved by
+ * neighbour discovery only on its own.
  */
+static int port_anycast(const struct fwd *f, unsigned int port,
+			const uint8_t *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->naddr[port]; i++) {
+		const struct fwd_addr *x = &f->addr[port][i];
+		uint8_t any[16];
+
+		if (x->family != AF_INET6 || x->plen >= 127)
+			continue;
+		memcpy(any, x->addr, 16);
+		prefix_mask(any, 16, x->plen);
+		if (!memcmp(any, a, 16))
+			return 1;
+	}
+	return 0;
+}
+
 static int ip6_subnet_anycast(const struct fwd *f, const uint8_t *a)
 {
-	unsigned int port, i;
-
-	for (port = 0; port < FWD_NPORTS; port++)
-		for (i = 0; i < f->naddr[port]; i++) {
-			const struct fwd_addr *x = &f->addr[port][i];
-			uint8_t any[16];
-
-			if (x->family != AF_INET6 || x->plen >= 127)
-				continue;
-			memcpy(any, x->addr, 16);
-			prefix_mask(any, 16, x->plen);
-			if (!memcmp(any, a, 16))
-				return 1;
-		}
-	return 0;
+	return port_anycast(f, 0, a) || port_anycast(f, 1, a);
 }
 
 /* @a is inside a prefix configured on @port (IPv6 link-local: any port). */
@@ -2012,16 +2018,17 @@ static void arp_input(struct fwd *f, unsigned int in, struct pkt *p,
 	spa = a + 14;
 	tpa = a + 24;
 	if ((op != ARP_OP_REQUEST && op != ARP_OP_REPLY) || (sha[0] & 1) ||
-	    port_owns(f, in, AF_INET, spa)) {
+	    ip4_ours(f, spa)) {
 		/* a group sender address, or someone using ours */
 		drop(f, in, p, DROP_CONTROL);
 		return;
 	}
 	/* 0.0.0.0 is an RFC 5227 probe: answer it, learn nothing */
 	learn = !is_zero(spa, 4) && on_link(f, in, AF_INET, spa);
-	if (port_owns(f, in, AF_INET, tpa)) {
-		/* RFC 826: the target merges the sender; a reply to us
-		 * proves it reachable */
+	if (ip4_ours(f, tpa)) {
+		/* any address of ours, on either port, as Linux answers
+		 * (arp_ignore 0).  RFC 826: the target merges the sender; a
+		 * reply to us proves it reachable */
 		if (learn)
 			neigh_learn(f, in, AF_INET, spa, sha,
 				    op == ARP_OP_REPLY, 1, now);
@@ -2288,30 +2295,36 @@ static const uint8_t *nd_lladdr(const uint8_t *opt, uint32_t len, uint8_t type,
 /* Neighbor Advertisement for our @target to @dst / @dmac (RFC 4861 7.2.4). */
 static void na_send(struct fwd *f, unsigned int in, const struct pkt *p,
 		    const uint8_t *target, const uint8_t *dst,
-		    const uint8_t *dmac, int solicited, uint64_t now)
+		    const uint8_t *dmac, int solicited, int override,
+		    int tlla, uint64_t now)
 {
+	uint32_t len = ND_MSG_LEN + (tlla ? 8 : 0), l2;
 	struct pkt *q = gen_alloc(f, in);
 	uint8_t *ip, *icmp;
-	uint32_t l2;
 
 	if (!q)
 		return;
 	l2 = eth_reply(f, in, p, dmac, q->data, ETHTYPE_IPV6);
 	ip = q->data + l2;
 	icmp = ip + IPV6_HLEN;
-	ip6_hdr(ip, 6u << 28, ND_MSG_LEN + 8, IPPROTO_ICMPV6_, ND_HOP_LIMIT,
-		target, dst);
-	memset(icmp, 0, ND_MSG_LEN + 8);
+	/* from the target when it is an address of ours; for an anycast
+	 * one, from the port's address toward @dst (ndisc_send_na) */
+	ip6_hdr(ip, 6u << 28, len, IPPROTO_ICMPV6_, ND_HOP_LIMIT,
+		port_owns(f, in, AF_INET6, target) ? target :
+		port_src(f, in, AF_INET6, dst), dst);
+	memset(icmp, 0, len);
 	icmp[0] = ND_NEIGHBOR_ADVERT;
-	/* Router: grogso forwards; Override: the address is ours alone */
-	icmp[4] = ND_NA_ROUTER | ND_NA_OVERRIDE |
+	/* Router: grogso forwards */
+	icmp[4] = ND_NA_ROUTER | (override ? ND_NA_OVERRIDE : 0) |
 		  (solicited ? ND_NA_SOLICITED : 0);
 	memcpy(icmp + 8, target, 16);
-	icmp[24] = ND_OPT_TLLA;
-	icmp[25] = 1;
-	memcpy(icmp + 26, f->port[in].mac, 6);
-	icmp6_csum(ip, icmp, ND_MSG_LEN + 8);
-	q->len = l2 + IPV6_HLEN + ND_MSG_LEN + 8;
+	if (tlla) {
+		icmp[24] = ND_OPT_TLLA;
+		icmp[25] = 1;
+		memcpy(icmp + 26, f->port[in].mac, 6);
+	}
+	icmp6_csum(ip, icmp, len);
+	q->len = l2 + IPV6_HLEN + len;
 	gen_send(f, in, q, now);
 }
 
@@ -2320,7 +2333,7 @@ static void ns_input(struct fwd *f, unsigned int in, struct pkt *p,
 {
 	const uint8_t *ip = p->data + p->l3_off;
 	const uint8_t *target = icmp + 8, *slla;
-	int bad, dad = is_zero(ip + 8, 16);
+	int bad, own, mcast, dad = is_zero(ip + 8, 16);
 
 	/* RFC 4861 7.1.1 validity checks */
 	if (ip[7] != ND_HOP_LIMIT || icmp[1] != 0 || ilen < ND_MSG_LEN ||
@@ -2334,19 +2347,29 @@ static void ns_input(struct fwd *f, unsigned int in, struct pkt *p,
 		drop(f, in, p, DROP_CONTROL);
 		return;
 	}
-	if (!port_owns(f, in, AF_INET6, target)) {
+	/* an address of this port (IPv6 keeps them apart, unlike ARP),
+	 * or the subnet-router anycast address of one of its prefixes */
+	own = port_owns(f, in, AF_INET6, target) != NULL;
+	if (!own && !port_anycast(f, in, target)) {
 		drop(f, in, p, DROP_OTHER_HOST);
 		return;
 	}
 	if (dad) {
 		/* RFC 4861 7.2.4: a duplicate address detection probe is
 		 * answered to all-nodes, not solicited */
-		na_send(f, in, p, target, ip6_all_nodes, mac_all_nodes, 0, now);
+		na_send(f, in, p, target, ip6_all_nodes, mac_all_nodes, 0,
+			own, 1, now);
 	} else {
 		/* RFC 4861 7.2.3: the sender's address goes into the table */
 		if (slla && on_link(f, in, AF_INET6, ip + 8))
 			neigh_learn(f, in, AF_INET6, ip + 8, slla, 0, 1, now);
-		na_send(f, in, p, target, ip + 8, slla, 1, now);
+		/* as Linux's ndisc_recv_ns: Override for our own address
+		 * asked by multicast; our link-layer address only when
+		 * asked by multicast (a unicast question, a neighbour
+		 * checking an entry, already has it) */
+		mcast = ip6_mcast(ip + 24);
+		na_send(f, in, p, target, ip + 8, slla, 1, own && mcast, mcast,
+			now);
 	}
 	drop(f, in, p, DROP_LOCAL);
 }
@@ -2586,7 +2609,8 @@ options:
 }
 
 /* Groups we listen to on @port: all-nodes, all-routers, and the
- * solicited-node group of each of our addresses there. */
+ * solicited-node group of each of our addresses there, anycast ones
+ * included. */
 static int ip6_group_ours(const struct fwd *f, unsigned int port,
 			  const uint8_t *g)
 {
@@ -2598,8 +2622,16 @@ static int ip6_group_ours(const struct fwd *f, unsigned int port,
 		return 1;
 	for (i = 0; i < f->naddr[port]; i++) {
 		const struct fwd_addr *x = &f->addr[port][i];
+		uint8_t any[16];
 
-		if (x->family == AF_INET6 && ip6_is_solnode_of(g, x->addr))
+		if (x->family != AF_INET6)
+			continue;
+		if (ip6_is_solnode_of(g, x->addr))
+			return 1;
+		/* and that of the prefix's subnet-router anycast address */
+		memcpy(any, x->addr, 16);
+		prefix_mask(any, 16, x->plen);
+		if (x->plen < 127 && ip6_is_solnode_of(g, any))
 			return 1;
 	}
 	return 0;

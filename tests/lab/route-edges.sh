@@ -1,22 +1,25 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Route mode against Linux's forwarding, one odd datagram at a time: IP
-# options, hop-by-hop options, TCP and UDP headers that do not hold
-# together, broadcast and anycast destinations, our own address as a
-# source, and what is sent to the router itself (TCP, UDP, UDP-Lite,
-# protocols with and without a handler).  Two routers
-# side by side, as in route-kernel.sh: the kernel forwarding (ICMP rate
-# limits and automatic flow labels off, its other sysctls at their
-# defaults) and grogso on packet ports (--icmp-ratelimit=0
-# --icmp6-ratelimit=0).  Each datagram goes from the sender to each
-# router; what comes back to the sender and what reaches the LAN end
-# within 350 ms is counted and compared byte for byte (but for the IPv4
-# ID and header checksum of the ICMP messages the routers make, the
-# times in timestamp options, which must be within 10 s of the sender's
-# clock, and the checksum of an IPv6 TCP reset, which Linux hands to the
-# veth unfinished and which must be right in grogso's).  The counts
-# Linux 6.18 gives, "back/to the LAN", are in the table at the end.
+# Route mode against Linux's forwarding, one odd frame at a time:
+# neighbour solicitations and ARP requests, IP options, hop-by-hop
+# options, TCP and UDP headers that do not hold together, broadcast and
+# anycast destinations, our own address as a source, and what is sent to
+# the router itself (TCP, UDP, UDP-Lite, protocols with and without a
+# handler).  Two routers side by side, as in route-kernel.sh: the kernel
+# forwarding (ICMP rate limits and automatic flow labels off, its other
+# sysctls at their defaults) and grogso on packet ports
+# (--icmp-ratelimit=0 --icmp6-ratelimit=0).  Each frame goes from the
+# sender to each router; what comes back to the sender (not counting
+# what a router asks of its own accord: solicitations, ARP requests,
+# MLD) and what reaches the LAN end within 350 ms (1 s for the one
+# solicitation Linux answers after a random delay) is counted and
+# compared byte for byte (but for the IPv4 ID and header checksum of the
+# ICMP messages the routers make, the times in timestamp options, which
+# must be within 10 s of the sender's clock, and the checksum of an IPv6
+# TCP reset, which Linux hands to the veth unfinished and which must be
+# right in grogso's).  The counts Linux 6.18 gives, "back/to the LAN",
+# are in the table at the end.
 # Exit 77 (skipped) without root, namespaces, tools, or GROGSO_SKIP_LAB=1.
 set -u
 LAB_PREFIX=re$$
@@ -27,6 +30,12 @@ twin_wire k 10
 twin_wire g 10
 twin_routers net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0 \
 	net.ipv6.auto_flowlabels=0 -- --icmp-ratelimit=0 --icmp6-ratelimit=0
+# the senders' stacks know the router for good: they ask it nothing
+# during the probes (its answers to them would be counted)
+for x in k g; do
+	ip -n "${P}s$x" neigh replace 2001:db8:2::1 lladdr 02:57:00:00:00:01 \
+		dev s0 nud permanent
+done
 # both routers learn the LAN end and the sender before the probes
 for x in k g; do
 	ip netns exec "${P}l$x" ping -c1 -W2 198.18.1.1 >/dev/null
@@ -80,7 +89,7 @@ import json, socket, sys, time
 from scapy.all import (Ether, IP, IPv6, UDP, TCP, ICMP, Raw, IPOption,
                        IPOption_RR, IPOption_LSRR, IPOption_Router_Alert,
                        ICMPv6EchoRequest, IPv6ExtHdrHopByHop, RouterAlert,
-                       HBHOptUnknown)
+                       HBHOptUnknown, ICMPv6ND_NS, ICMPv6NDOptSrcLLAddr, ARP)
 
 rmac, smac = "02:57:00:00:00:01", "02:53:00:00:00:01"
 S4, S6 = "198.19.1.10", "2001:db8:2::10"
@@ -98,8 +107,36 @@ def hbh(otype):
     return IPv6ExtHdrHopByHop(options=[HBHOptUnknown(otype=otype, optdata=b"ab")])
 
 
+def ns(target, mcast=True, slla=True):
+    """a neighbour solicitation for target: to its solicited-node group,
+    or to it (a neighbour checking its entry)"""
+    b = socket.inet_pton(socket.AF_INET6, target)
+    grp = "ff02::1:ff%02x:%02x%02x" % (b[13], b[14], b[15])
+    p = Ether(src=smac, dst="33:33:ff:%02x:%02x:%02x" % (b[13], b[14], b[15])
+              if mcast else rmac) / \
+        IPv6(src=S6, dst=grp if mcast else target, hlim=255) / ICMPv6ND_NS(tgt=target)
+    return p / ICMPv6NDOptSrcLLAddr(lladdr=smac) if slla else p
+
+
+def arp(spa, tpa):
+    return Ether(src=smac, dst="ff:ff:ff:ff:ff:ff") / \
+        ARP(op=1, hwsrc=smac, psrc=spa, pdst=tpa)
+
+
 RR3 = [IPOption_RR(routers=["0.0.0.0"] * 3)]
 CASES = [
+    # neighbour discovery and ARP (whole frames)
+    ("ns", ns("2001:db8:2::1")),
+    ("ns-unicast", ns("2001:db8:2::1", False)),
+    ("ns-unicast-bare", ns("2001:db8:2::1", False, False)),
+    # (Linux answers this one after a random time of up to 0.8 s)
+    ("ns-anycast", ns("2001:db8:2::")),
+    ("ns-anycast-lan", ns("2001:db8:1::")),
+    ("ns-lan-addr", ns("2001:db8:1::1")),
+    ("arp", arp(S4, "198.19.1.1")),
+    ("arp-lan-addr", arp(S4, "198.18.1.1")),
+    ("arp-off-link", arp("10.99.0.1", "198.19.1.1")),
+    ("arp-ours", arp("198.18.1.1", "198.19.1.1")),
     # IPv4 options on the way through
     ("rr", IP(src=S4, dst="198.18.1.2", options=RR3) / u()),
     ("rr-full", IP(src=S4, dst="198.18.1.2",
@@ -189,16 +226,19 @@ s.settimeout(0.02)
 marks = []
 for name, p in CASES:
     t0 = time.time()
-    s.send(bytes(Ether(src=smac, dst=rmac) / p))
+    s.send(bytes(p if Ether in p else Ether(src=smac, dst=rmac) / p))
     back = []
-    while time.time() < t0 + 0.35:
+    while time.time() < t0 + (1.0 if name == "ns-anycast" else 0.35):
         try:
             b, a = s.recvfrom(4096)
         except socket.timeout:
             continue
+        # but for neighbour advertisements and ARP replies, not what a
+        # router says of its own accord (solicitations, MLD, requests)
         if a[2] == socket.PACKET_OUTGOING or b[6:12] != router or \
-                b[0] & 1 or b[12:14] == b"\x08\x06" or \
-                (b[12:14] == b"\x86\xdd" and b[20] == 58 and b[54] >= 130):
+                b[0] & 1 or (b[12:14] == b"\x08\x06" and b[21] != 2) or \
+                (b[12:14] == b"\x86\xdd" and b[20] == 58 and b[54] >= 130
+                 and b[54] != 136):
             continue
         back.append(b.hex())
     marks.append((name, t0, time.time(), back))
@@ -285,7 +325,17 @@ probes g
 kernel=$(result k)
 ours=$(result g)
 # what Linux 6.18 gives: back to the sender / on to the LAN
-want="rr 0/1
+want="ns 1/0
+ns-unicast 1/0
+ns-unicast-bare 1/0
+ns-anycast 1/0
+ns-anycast-lan 0/0
+ns-lan-addr 0/0
+arp 1/0
+arp-lan-addr 1/0
+arp-off-link 1/0
+arp-ours 0/0
+rr 0/1
 rr-full 0/1
 ts-only 0/1
 ts-addr 0/1

@@ -366,19 +366,29 @@ static void test_arp_request_for_our_address_gets_exact_reply(void **state)
 	assert_memory_equal(mac, h1_mac, 6);
 }
 
-static void test_arp_for_another_address_is_ignored(void **state)
+static void test_arp_answers_any_address_of_ours_only(void **state)
 {
 	struct env *e = *state;
 	uint8_t a[16];
 
 	send_arp(e, FWD_PORT_LAN, 1, h1_mac, "198.18.1.2", "198.18.1.77", 0);
-	/* our WAN address asked on the LAN is not answered there either */
-	send_arp(e, FWD_PORT_LAN, 1, h1_mac, "198.18.1.2", "198.19.1.1", 0);
 	assert_int_equal(e->nout, 0);
-	assert_int_equal(e->st[0].drop[DROP_OTHER_HOST], 2);
+	assert_int_equal(e->st[0].drop[DROP_OTHER_HOST], 1);
 	ip("198.18.1.2", a);
 	assert_int_equal(fwd_neigh_get(e->f, 0, AF_INET, a, NULL, 0),
 			 FWD_NEIGH_NONE);
+	/* our WAN address asked on the LAN is answered there, with the
+	 * LAN port's MAC, as Linux answers with arp_ignore at 0 */
+	send_arp(e, FWD_PORT_LAN, 1, h1_mac, "198.18.1.2", "198.19.1.1", 0);
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(e->out_port[0], FWD_PORT_LAN);
+	assert_memory_equal(e->out[0]->data + 14 + 8, lan_mac, 6);
+	ip("198.19.1.1", a);
+	assert_memory_equal(e->out[0]->data + 14 + 14, a, 4);
+	/* ... and no one may use an address of ours as theirs */
+	clear_out(e);
+	send_arp(e, FWD_PORT_LAN, 1, h1_mac, "198.19.1.1", "198.18.1.1", 0);
+	assert_int_equal(e->nout, 0);
 }
 
 static void test_gratuitous_arp_updates_neighbour(void **state)
@@ -473,6 +483,45 @@ static void test_ns_gets_exact_na(void **state)
 	assert_int_equal(fwd_neigh_get(e->f, 0, AF_INET6, dst, mac, 0),
 			 FWD_NEIGH_STALE);
 	assert_memory_equal(mac, h1_mac, 6);
+}
+
+/*
+ * Linux's answers (ndisc_recv_ns): a neighbour checking its entry by
+ * unicast gets no Override and no link-layer address; the subnet-router
+ * anycast address of the port's prefix is answered without Override,
+ * and not on the other port.
+ */
+static void test_ns_answers_as_linux(void **state)
+{
+	static const uint8_t mc[6] = { 0x33, 0x33, 0xff, 0, 0, 0 };
+	struct env *e = *state;
+	uint8_t b[128], a[16];
+	const uint8_t *o;
+	size_t n;
+
+	n = ns_frame(b, "2001:db8:1::2", "2001:db8:1::1", lan_mac,
+		     "2001:db8:1::1", 1);
+	fwd_input(e->f, FWD_PORT_LAN, raw_pkt(e, b, n), 0);
+	assert_int_equal(e->nout, 1);
+	o = e->out[0]->data;
+	assert_int_equal(e->out[0]->len, 14 + 40 + 24);
+	assert_int_equal(o[54 + 4], 0xc0);              /* router, solicited */
+	assert_int_equal(frame_csum(o + 54, 24, pseudo6(o + 22, o + 38, 24, 58)),
+			 0);
+	clear_out(e);
+	n = ns_frame(b, "2001:db8:1::2", "ff02::1:ff00:0", mc, "2001:db8:1::", 1);
+	fwd_input(e->f, FWD_PORT_LAN, raw_pkt(e, b, n), 0);
+	assert_int_equal(e->nout, 1);
+	o = e->out[0]->data;
+	assert_int_equal(e->out[0]->len, 14 + 40 + 32);
+	assert_int_equal(o[54 + 4], 0xc0);
+	assert_memory_equal(o + 54 + 26, lan_mac, 6);
+	ip("2001:db8:1::1", a);                 /* from a unicast address */
+	assert_memory_equal(o + 22, a, 16);
+	clear_out(e);
+	n = ns_frame(b, "2001:db8:1::2", "ff02::1:ff00:0", mc, "2001:db8:2::", 1);
+	fwd_input(e->f, FWD_PORT_LAN, raw_pkt(e, b, n), 0);
+	assert_int_equal(e->nout, 0);
 }
 
 static void test_ns_for_link_local_answered_unicast(void **state)
@@ -2499,10 +2548,11 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_bridge_sends_frames_unchanged_to_other_port),
 		T(test_arp_request_for_our_address_gets_exact_reply),
-		T(test_arp_for_another_address_is_ignored),
+		T(test_arp_answers_any_address_of_ours_only),
 		T(test_gratuitous_arp_updates_neighbour),
 		T(test_malformed_arp_counted_as_control),
 		T(test_ns_gets_exact_na),
+		T(test_ns_answers_as_linux),
 		T(test_ns_for_link_local_answered_unicast),
 		T(test_unsolicited_na_is_learnt),
 		T(test_ping_gets_exact_reply),
