@@ -95,6 +95,8 @@
 #define ICMP_REDIRECT 5
 #define ICMP_REDIR_HOST 1
 #define ICMP_ECHO 8
+#define ICMP_TIMESTAMP 13
+#define ICMP_TIMESTAMPREPLY 14
 #define ICMP_TIME_EXCEEDED 11
 #define ICMP_PARAMETERPROB 12
 
@@ -2055,7 +2057,8 @@ static void arp_input(struct fwd *f, unsigned int in, struct pkt *p,
 
 /* ---- ICMP and NDP to us ---- */
 
-static void echo4_input(struct fwd *f, unsigned int in, struct pkt *p,
+/* ICMP to us: echo and timestamp requests answered, the rest dropped. */
+static void icmp4_input(struct fwd *f, unsigned int in, struct pkt *p,
 			uint64_t now)
 {
 	const uint8_t *ip = p->data + p->l3_off;
@@ -2067,14 +2070,18 @@ static void echo4_input(struct fwd *f, unsigned int in, struct pkt *p,
 	int olen;
 
 	/* ICMP is never merged, so a chained packet here is not an echo;
-	 * the checksum below reads the linear part only */
-	if (p->ip_frag || p->frag_first || ilen < 8 || icmp[0] != ICMP_ECHO ||
+	 * the checksum below reads the linear part only.  Linux answers
+	 * echo and timestamp requests (the latter with 4 bytes at least) */
+	if (p->ip_frag || p->frag_first || ilen < 8 ||
+	    (icmp[0] != ICMP_ECHO && (icmp[0] != ICMP_TIMESTAMP || ilen < 12)) ||
 	    csum_finish(csum_partial(icmp, ilen, 0)) != 0 ||
 	    ip4_bad_src(ip + 12)) {
 		/* no reassembly here; other ICMP to us is not ours to act on */
 		drop(f, in, p, DROP_CONTROL);
 		return;
 	}
+	if (icmp[0] == ICMP_TIMESTAMP)
+		ilen = 20;
 	/* the options come back as Linux's icmp_reply echoes them */
 	olen = ip4_opts_echo(f, p, opts, ip + 16, now);
 	q = olen < 0 ? NULL : gen_alloc(f, in);
@@ -2088,8 +2095,17 @@ static void echo4_input(struct fwd *f, unsigned int in, struct pkt *p,
 		memcpy(o + IPV4_HLEN, opts, (size_t)olen);
 		ip4_hdr(o, ip[1], hlen + ilen, f->ip_id++, IPPROTO_ICMP_,
 			ip + 16, ip + 12, (uint32_t)olen);
-		memcpy(o + hlen, icmp, ilen);
-		o[hlen] = ICMP_ECHOREPLY;
+		if (icmp[0] == ICMP_ECHO) {
+			memcpy(o + hlen, icmp, ilen);
+			o[hlen] = ICMP_ECHOREPLY;
+		} else {
+			/* icmp_timestamp: the originate time back, then the
+			 * time received and sent, ms since midnight UT */
+			memcpy(o + hlen, icmp, 12);
+			o[hlen] = ICMP_TIMESTAMPREPLY;
+			put_be32(o + hlen + 12, ip4_midtime(f, now));
+			put_be32(o + hlen + 16, ip4_midtime(f, now));
+		}
 		o[hlen + 1] = 0;
 		icmp4_csum(o + hlen, ilen);
 		/* Linux sums the reply starting from all ones (as
@@ -2255,7 +2271,7 @@ static void local4_input(struct fwd *f, unsigned int in, struct pkt *p,
 	uint32_t up = p->l3_off + (uint32_t)(ip[0] & 0x0f) * 4;
 
 	if (ip[9] == IPPROTO_ICMP_) {
-		echo4_input(f, in, p, now);
+		icmp4_input(f, in, p, now);
 		return;
 	}
 	/* Linux reassembles first; a fragment alone never completes */
@@ -2484,7 +2500,7 @@ static void local6_input(struct fwd *f, unsigned int in, struct pkt *p,
 	}
 	ilen = end - up;
 	icmp = p->data + up;
-	/* as in echo4_input: ICMPv6 is never merged, so never chained */
+	/* as in icmp4_input: ICMPv6 is never merged, so never chained */
 	if (p->frag_first || ilen < 8 || csum_finish(csum_partial(icmp, ilen,
 			csum_pseudo6(ip + 8, ip + 24, IPPROTO_ICMPV6_, ilen)))) {
 		drop(f, in, p, DROP_CONTROL);

@@ -184,6 +184,8 @@ CASES = [
      TCP(sport=1, dport=9, flags="S", seq=7)),
     # for the router itself
     ("echo-zero", IP(src=S4, dst="198.18.1.1") / ICMP()),
+    ("timestamp", IP(src=S4, dst="198.19.1.1") /
+     ICMP(type=13, id=7, seq=1, ts_ori=0x01020304, ts_rx=0, ts_tx=0)),
     ("udp", IP(src=S4, dst="198.18.1.1") / u()),
     ("udp-badsum", IP(src=S4, dst="198.19.1.1") /
      UDP(sport=1, dport=9, chksum=0x1234) / Raw(b"x" * 20)),
@@ -298,6 +300,14 @@ def norm(raw, t, lan=False):
         b[24:26] = b"\0\0"
         if b[23] == 1:          # the router's own ICMP: its ID
             b[18:20] = b"\0\0"
+            ic = 14 + hl
+            if b[ic] == 14:     # a timestamp reply: its two times
+                for at in (ic + 12, ic + 16):
+                    v = int.from_bytes(b[at:at + 4], "big")
+                    if abs(v - now_ms) > 10000:
+                        b += b"BAD-TIME"
+                    b[at:at + 4] = bytes(4)
+                b[ic + 2:ic + 4] = b"\0\0"
     elif b[12:14] == b"\x86\xdd" and b[20] == 6:
         e = Ether(bytes(b))
         got = e[TCP].chksum
@@ -361,6 +371,7 @@ anycast-echo 1/0
 anycast-udp 1/0
 anycast-tcp 0/0
 echo-zero 1/0
+timestamp 1/0
 udp 1/0
 udp-badsum 0/0
 udp6 1/0

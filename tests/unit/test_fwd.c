@@ -950,6 +950,49 @@ static void test_ipv4_options_echoed_in_replies(void **state)
 	assert_int_equal(rd16(o + 38), 0);
 }
 
+/* A timestamp request gets Linux's reply: 20 bytes, the originate time
+ * back, the times received and sent from the wall clock. */
+static void test_timestamp_request_answered(void **state)
+{
+	struct env *e = *state;
+	uint8_t t[16];
+	const uint8_t *o;
+
+	fwd_set_wallclock(e->f, (int64_t)45296789 * 1000000);  /* from_wan: at 0 */
+	memset(t, 0, sizeof(t));
+	t[0] = 13;
+	put16(t + 4, 0x77);
+	put16(t + 6, 3);
+	put16(t + 8, 0x1234);
+	put16(t + 10, 0x5678);
+	put16(t + 2, frame_csum(t, 16, 0));
+	from_wan(e, "198.19.1.2", "198.19.1.1", 1, t);
+	assert_int_equal(e->nout, 1);
+	o = e->out[0]->data + 14;
+	assert_int_equal(rd16(o + 2), 20 + 20);
+	assert_int_equal(o[20], 14);
+	assert_memory_equal(o + 24, t + 4, 8);
+	assert_int_equal(rd16(o + 32), 45296789u >> 16);
+	assert_int_equal(rd16(o + 34), 45296789u & 0xffff);
+	assert_memory_equal(o + 32, o + 36, 4);
+	assert_int_equal(frame_csum(o + 20, 20, 0), 0);
+	clear_out(e);
+	/* without room for the originate time: nothing */
+	t[0] = 13;
+	put16(t + 2, 0);
+	put16(t + 2, frame_csum(t, 16, 0));
+	{
+		uint8_t b[64];
+		size_t n = ip4_frame(b, wan_mac, h2_mac, "198.19.1.2",
+				     "198.19.1.1", 64, 1, t, 10);
+
+		put16(b + 14 + 20 + 2, 0);
+		put16(b + 14 + 20 + 2, frame_csum(b + 14 + 20, 10, 0));
+		fwd_input(e->f, FWD_PORT_WAN, raw_pkt(e, b, n), 0);
+	}
+	assert_int_equal(e->nout, 0);
+}
+
 /* A segment of @len bytes (header, then payload) from h2 on the WAN. */
 static void tcp_to_us(struct env *e, const char *src, const char *dst,
 		      uint8_t flags, uint32_t seq, uint32_t ack, uint32_t pay)
@@ -2562,6 +2605,7 @@ int main(void)
 		T(test_ipv4_options_refused_as_linux),
 		T(test_ipv4_options_echoed_in_replies),
 		T(test_local_segments_get_resets_as_linux),
+		T(test_timestamp_request_answered),
 		T(test_local_protocols_as_linux),
 		T(test_hop_by_hop_options_as_linux),
 		T(test_route_longest_prefix_match_and_default),
