@@ -2447,7 +2447,9 @@ static void echo6_input(struct fwd *f, unsigned int in, struct pkt *p,
 	uint8_t *o;
 	uint32_t l2;
 
-	if (ip6_mcast(ip + 24) || ip6_mcast(ip + 8) || is_zero(ip + 8, 16)) {
+	/* a group here is one we are in: Linux answers a ping to it
+	 * (icmpv6_echo_ignore_multicast 0), as to an address of ours */
+	if (ip6_mcast(ip + 8) || is_zero(ip + 8, 16)) {
 		drop(f, in, p, DROP_CONTROL);
 		return;
 	}
@@ -2456,9 +2458,9 @@ static void echo6_input(struct fwd *f, unsigned int in, struct pkt *p,
 		l2 = eth_reply(f, in, p, NULL, q->data, ETHTYPE_IPV6);
 		o = q->data + l2;
 		/* traffic class and flow label are kept, as Linux's
-		 * icmpv6_echo_reply does; to a subnet-router anycast
-		 * address it answers from a unicast one (anycast_src_echo_reply
-		 * off) */
+		 * icmpv6_echo_reply does; to a group or a subnet-router
+		 * anycast address it answers from a unicast one toward the
+		 * sender (anycast_src_echo_reply off) */
 		ip6_hdr(o, get_be32(ip), ilen, IPPROTO_ICMPV6_, FWD_TTL_OUT,
 			owns_for_input(f, in, AF_INET6, ip + 24) ? ip + 24 :
 			error_src(f, in, AF_INET6, ip + 8), ip + 8);

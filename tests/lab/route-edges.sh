@@ -33,8 +33,10 @@ twin_routers net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0 \
 # the senders' stacks know the router for good: they ask it nothing
 # during the probes (its answers to them would be counted)
 for x in k g; do
-	ip -n "${P}s$x" neigh replace 2001:db8:2::1 lladdr 02:57:00:00:00:01 \
-		dev s0 nud permanent
+	for a in 2001:db8:2::1 fe80::57:ff:fe00:1; do
+		ip -n "${P}s$x" neigh replace "$a" lladdr 02:57:00:00:00:01 \
+			dev s0 nud permanent
+	done
 done
 # both routers learn the LAN end and the sender before the probes
 for x in k g; do
@@ -179,6 +181,16 @@ CASES = [
     ("src-ours", IP(src="198.19.1.1", dst="198.18.1.2") / u()),
     ("anycast-echo", IPv6(src=S6, dst="2001:db8:1::") /
      ICMPv6EchoRequest(id=1, seq=1)),
+    # pings to groups: all nodes (from a global and a link-local
+    # address), all routers, and all nodes over IPv4 (ignored)
+    ("echo-all-nodes", Ether(src=smac, dst="33:33:00:00:00:01") /
+     IPv6(src=S6, dst="ff02::1") / ICMPv6EchoRequest(id=2, seq=1)),
+    ("echo-all-nodes-ll", Ether(src=smac, dst="33:33:00:00:00:01") /
+     IPv6(src="fe80::53:ff:fe00:1", dst="ff02::1") / ICMPv6EchoRequest(id=3, seq=1)),
+    ("echo-all-routers", Ether(src=smac, dst="33:33:00:00:00:02") /
+     IPv6(src=S6, dst="ff02::2") / ICMPv6EchoRequest(id=4, seq=1)),
+    ("echo-all-hosts4", Ether(src=smac, dst="01:00:5e:00:00:01") /
+     IP(src=S4, dst="224.0.0.1") / ICMP()),
     ("anycast-udp", IPv6(src=S6, dst="2001:db8:1::") / u()),
     ("anycast-tcp", IPv6(src=S6, dst="2001:db8:1::") /
      TCP(sport=1, dport=9, flags="S", seq=7)),
@@ -368,6 +380,10 @@ bcast-lan 0/0
 bcast-ping 0/0
 src-ours 0/0
 anycast-echo 1/0
+echo-all-nodes 1/0
+echo-all-nodes-ll 1/0
+echo-all-routers 1/0
+echo-all-hosts4 0/0
 anycast-udp 1/0
 anycast-tcp 0/0
 echo-zero 1/0

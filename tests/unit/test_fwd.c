@@ -1184,6 +1184,33 @@ static void test_hop_by_hop_options_as_linux(void **state)
 	assert_int_equal(e->st[1].drop[DROP_IP_OPTIONS], 7);
 }
 
+/* A ping to a group we are in (all nodes) is answered, from the port's
+ * address toward the sender: global, or link-local for a link-local one. */
+static void test_ping6_to_group_answered(void **state)
+{
+	static const uint8_t mc[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	struct env *e = *state;
+	uint8_t b[128], icmp[16], a[16];
+	size_t n;
+
+	memset(icmp, 0, sizeof(icmp));
+	icmp[0] = 128;
+	n = ip6_frame(b, mc, h1_mac, "2001:db8:1::2", "ff02::1", 64, 58, icmp,
+		      16, 2);
+	fwd_input(e->f, FWD_PORT_LAN, raw_pkt(e, b, n), 0);
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(e->out[0]->data[54], 129);
+	assert_memory_equal(e->out[0]->data, h1_mac, 6);
+	ip("2001:db8:1::1", a);
+	assert_memory_equal(e->out[0]->data + 22, a, 16);
+	clear_out(e);
+	n = ip6_frame(b, mc, h1_mac, "fe80::11", "ff02::1", 64, 58, icmp, 16, 2);
+	fwd_input(e->f, FWD_PORT_LAN, raw_pkt(e, b, n), 0);
+	assert_int_equal(e->nout, 1);
+	ip("fe80::ff:fe00:104", a);
+	assert_memory_equal(e->out[0]->data + 22, a, 16);
+}
+
 /* ---- forwarding ---- */
 
 static void test_route_longest_prefix_match_and_default(void **state)
@@ -2600,6 +2627,7 @@ int main(void)
 		T(test_unsolicited_na_is_learnt),
 		T(test_ping_gets_exact_reply),
 		T(test_ping6_gets_exact_reply),
+		T(test_ping6_to_group_answered),
 		T(test_broadcast_anycast_and_own_source),
 		T(test_ipv4_options_filled_as_linux),
 		T(test_ipv4_options_refused_as_linux),
