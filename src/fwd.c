@@ -2473,6 +2473,160 @@ static void echo6_input(struct fwd *f, unsigned int in, struct pkt *p,
 	drop(f, in, p, DROP_LOCAL);
 }
 
+/* ---- IPv6 options headers, as Linux's ip6_parse_tlv ---- */
+
+#define IP6_TLV_PAD1 0
+#define IP6_TLV_PADN 1
+#define IP6_TLV_RA 5
+#define IP6_TLV_CALIPSO 7
+#define IP6_TLV_IOAM 49
+#define IP6_TLV_JUMBO 0xc2
+#define IP6_TLV_OPTS_MAX 8              /* net.ipv6.max_{hbh,dst}_opts_number */
+
+/*
+ * Check the options header at @hdr (from the IPv6 header) of @p as Linux
+ * does (ip6_parse_tlv): padding of at most 7 bytes, all zero; at most 8
+ * other options; an option it does not know as its two high bits say
+ * (skip, drop, or drop with a parameter problem, to a multicast
+ * destination too or not).  In the hop-by-hop header (@hbh), which
+ * Linux reads before it routes, it knows these: a router alert 2 bytes
+ * long; a jumbo payload option, refused (IPv6 lengths here are never
+ * 0); CALIPSO, refused (no CALIPSO domain set up); IOAM, ignored (not
+ * enabled) but for its alignment.  In destination options (read only
+ * by the destination) it knows none.  Returns 0 when the datagram goes
+ * on, or -1 when it was refused (a parameter problem sent where Linux
+ * sends one).
+ */
+static int ip6_tlv_input(struct fwd *f, unsigned int in, const struct pkt *p,
+			 uint32_t hdr, int hbh, uint64_t now)
+{
+	const uint8_t *ip = p->data + p->l3_off;
+	uint32_t avail = pkt_ip_len(p), len, off, optlen, i;
+	int pad = 0, count = 0;
+
+	if (avail > p->len - p->l3_off)
+		avail = p->len - p->l3_off;
+	if (avail < hdr + 8)
+		return -1;
+	len = ((uint32_t)ip[hdr + 1] + 1) * 8;
+	if (avail < hdr + len)
+		return -1;
+	off = hdr + 2;
+	len -= 2;
+	while (len > 0) {
+		const uint8_t *o = ip + off;
+
+		if (o[0] == IP6_TLV_PAD1) {
+			if (++pad > 7)
+				return -1;
+			off++;
+			len--;
+			continue;
+		}
+		if (len < 2 || (optlen = (uint32_t)o[1] + 2) > len)
+			return -1;
+		if (o[0] == IP6_TLV_PADN) {
+			/* RFC 8200 4.2: to align to 8, so 7 at most; RFC
+			 * 4942 2.1.9.5: zeroes */
+			pad += (int)optlen;
+			if (pad > 7)
+				return -1;
+			for (i = 2; i < optlen; i++)
+				if (o[i])
+					return -1;
+			goto next;
+		}
+		if (++count > IP6_TLV_OPTS_MAX)
+			return -1;
+		/* in destination options no type is known */
+		switch (hbh ? (int)o[0] : -1) {
+		case IP6_TLV_RA:
+			if (o[1] != 2)
+				return -1;
+			break;
+		case IP6_TLV_IOAM:
+			if (off & 3)
+				return -1;
+			break;
+		case IP6_TLV_JUMBO:
+			if (o[1] != 4 || (off & 3) != 2)
+				return -1;
+			icmp6_error(f, in, p, ICMP6_PARAMPROB, ICMP6_HDR_FIELD,
+				    get_be32(o + 2) <= 0xffff ? off + 2 : off,
+				    now);
+			return -1;
+		case IP6_TLV_CALIPSO:
+			return -1;
+		default:
+			switch (o[0] >> 6) {
+			case 0:                 /* skip it */
+				break;
+			case 1:                 /* drop */
+				return -1;
+			case 3:                 /* drop, and say so unless multicast */
+				if (ip6_mcast(ip + 24))
+					return -1;
+				/* fall through */
+			default:                /* drop, and say so */
+				icmp6_error(f, in, p, ICMP6_PARAMPROB,
+					    ICMP6_UNK_OPTION, off, now);
+				return -1;
+			}
+			break;
+		}
+		pad = 0;
+next:
+		off += optlen;
+		len -= optlen;
+	}
+	return 0;
+}
+
+/*
+ * The extension headers of @p, for us, as Linux's handlers take them on
+ * the way up (hop-by-hop options were checked on the way in):
+ * destination options as ip6_tlv_input says; a routing header is
+ * dropped when the destination is a group, and so is a segment routing
+ * or RPL one (seg6_enabled and rpl_seg_enabled at 0); any other with
+ * segments left is not ours to follow: a parameter problem pointing at
+ * its type (type 0 is deprecated).  Returns 0, or -1 when @p was
+ * refused.
+ */
+static int ip6_local_ext(struct fwd *f, unsigned int in, const struct pkt *p,
+			 uint64_t now)
+{
+	const uint8_t *ip = p->data + p->l3_off;
+	uint32_t end = pkt_ip_len(p), off = IPV6_HLEN;
+	uint8_t next = ip[6];
+	int n;
+
+	if (end > p->len - p->l3_off)
+		end = p->len - p->l3_off;
+	for (n = 0; n < IP6_EXT_WALK_MAX; n++) {
+		if (next != IP6_NEXT_HOPOPTS && next != IP6_NEXT_DSTOPTS &&
+		    next != IP6_NEXT_ROUTING)
+			return 0;
+		if (end - off < 8 || end - off < ((uint32_t)ip[off + 1] + 1) * 8)
+			return 0;       /* ip6_upper refuses it */
+		if (next == IP6_NEXT_DSTOPTS &&
+		    ip6_tlv_input(f, in, p, off, 0, now))
+			return -1;
+		if (next == IP6_NEXT_ROUTING) {
+			if (ip6_mcast(ip + 24) || ip[off + 2] == 3 ||
+			    ip[off + 2] == 4)
+				return -1;
+			if (ip[off + 3]) {
+				icmp6_error(f, in, p, ICMP6_PARAMPROB,
+					    ICMP6_HDR_FIELD, off + 2, now);
+				return -1;
+			}
+		}
+		next = ip[off];
+		off += ((uint32_t)ip[off + 1] + 1) * 8;
+	}
+	return 0;
+}
+
 static void local6_input(struct fwd *f, unsigned int in, struct pkt *p,
 			 uint64_t now)
 {
@@ -2483,6 +2637,10 @@ static void local6_input(struct fwd *f, unsigned int in, struct pkt *p,
 	uint8_t proto = 0;
 	int nonfirst;
 
+	if (ip6_local_ext(f, in, p, now)) {
+		drop(f, in, p, DROP_IP_OPTIONS);
+		return;
+	}
 	up = ip6_upper(p, &proto, &nonfirst, &field);
 	if (!up || nonfirst) {
 		/* no reassembly here */
@@ -2733,111 +2891,6 @@ static void redirect6(struct fwd *f, unsigned int in, const struct pkt *p,
 	gen_send(f, in, q, now);
 }
 
-/* ---- IPv6 hop-by-hop options, as Linux's ipv6_parse_hopopts ---- */
-
-#define IP6_TLV_PAD1 0
-#define IP6_TLV_PADN 1
-#define IP6_TLV_RA 5
-#define IP6_TLV_CALIPSO 7
-#define IP6_TLV_IOAM 49
-#define IP6_TLV_JUMBO 0xc2
-#define IP6_HBH_OPTS_MAX 8              /* net.ipv6.max_hbh_opts_number */
-
-/*
- * Check @p's hop-by-hop options header, which Linux reads before it
- * routes: padding of at most 7 bytes, all zero; at most 8 other options;
- * a router alert 2 bytes long; a jumbo payload option refused (IPv6
- * lengths here are never 0); CALIPSO refused (no CALIPSO domain set up);
- * IOAM ignored (not enabled) but for its alignment; an unknown option
- * as its two high bits say (skip, drop, or drop with a parameter
- * problem, to a multicast destination too or not).  Returns 0 when the
- * datagram goes on, or -1 when it was refused (a parameter problem sent
- * where Linux sends one).
- */
-static int ip6_hbh_input(struct fwd *f, unsigned int in, const struct pkt *p,
-			 uint64_t now)
-{
-	const uint8_t *ip = p->data + p->l3_off;
-	uint32_t avail = pkt_ip_len(p), len, off, optlen, i;
-	int pad = 0, count = 0;
-
-	if (avail > p->len - p->l3_off)
-		avail = p->len - p->l3_off;
-	if (avail < IPV6_HLEN + 8)
-		return -1;
-	len = ((uint32_t)ip[IPV6_HLEN + 1] + 1) * 8;
-	if (avail < IPV6_HLEN + len)
-		return -1;
-	off = IPV6_HLEN + 2;
-	len -= 2;
-	while (len > 0) {
-		const uint8_t *o = ip + off;
-
-		if (o[0] == IP6_TLV_PAD1) {
-			if (++pad > 7)
-				return -1;
-			off++;
-			len--;
-			continue;
-		}
-		if (len < 2 || (optlen = (uint32_t)o[1] + 2) > len)
-			return -1;
-		if (o[0] == IP6_TLV_PADN) {
-			/* RFC 8200 4.2: to align to 8, so 7 at most; RFC
-			 * 4942 2.1.9.5: zeroes */
-			pad += (int)optlen;
-			if (pad > 7)
-				return -1;
-			for (i = 2; i < optlen; i++)
-				if (o[i])
-					return -1;
-			goto next;
-		}
-		if (++count > IP6_HBH_OPTS_MAX)
-			return -1;
-		switch (o[0]) {
-		case IP6_TLV_RA:
-			if (o[1] != 2)
-				return -1;
-			break;
-		case IP6_TLV_IOAM:
-			if (off & 3)
-				return -1;
-			break;
-		case IP6_TLV_JUMBO:
-			if (o[1] != 4 || (off & 3) != 2)
-				return -1;
-			icmp6_error(f, in, p, ICMP6_PARAMPROB, ICMP6_HDR_FIELD,
-				    get_be32(o + 2) <= 0xffff ? off + 2 : off,
-				    now);
-			return -1;
-		case IP6_TLV_CALIPSO:
-			return -1;
-		default:
-			switch (o[0] >> 6) {
-			case 0:                 /* skip it */
-				break;
-			case 1:                 /* drop */
-				return -1;
-			case 3:                 /* drop, and say so unless multicast */
-				if (ip6_mcast(ip + 24))
-					return -1;
-				/* fall through */
-			default:                /* drop, and say so */
-				icmp6_error(f, in, p, ICMP6_PARAMPROB,
-					    ICMP6_UNK_OPTION, off, now);
-				return -1;
-			}
-			break;
-		}
-		pad = 0;
-next:
-		off += optlen;
-		len -= optlen;
-	}
-	return 0;
-}
-
 static void ip6_input(struct fwd *f, unsigned int in, struct pkt *p,
 		      int l2_mcast, uint64_t now)
 {
@@ -2847,7 +2900,8 @@ static void ip6_input(struct fwd *f, unsigned int in, struct pkt *p,
 	uint32_t mtu;
 
 	/* hop-by-hop options come first, before the route (ip6_rcv_core) */
-	if (ip[6] == IP6_NEXT_HOPOPTS && ip6_hbh_input(f, in, p, now)) {
+	if (ip[6] == IP6_NEXT_HOPOPTS &&
+	    ip6_tlv_input(f, in, p, IPV6_HLEN, 1, now)) {
 		drop(f, in, p, DROP_IP_OPTIONS);
 		return;
 	}

@@ -50,7 +50,7 @@
 	X(LOCAL, "local")               /* addressed to grogso, consumed */ \
 	X(OTHER_HOST, "other-host")     /* route mode: not our MAC */ \
 	X(MARTIAN, "martian")           /* route mode: impossible address (RFC 1812 5.3.7) */ \
-	X(IP_OPTIONS, "ip-options")     /* route mode: IPv4 options Linux refuses */ \
+	X(IP_OPTIONS, "ip-options")     /* route mode: IPv4 or hop-by-hop options Linux refuses */ \
 	X(VLAN, "vlan")                 /* route mode: tagged, VLAN ID not 0 */
 
 /*

@@ -1150,6 +1150,66 @@ static void hbh_from_wan(struct env *e, const char *dst, const uint8_t *opts)
 	fwd_input(e->f, FWD_PORT_WAN, raw_pkt(e, b, n), NS_PER_S);
 }
 
+/* From h2 on the WAN to our 2001:db8:2::1: UDP behind the 8-byte
+ * extension header @ext (next header 17 written into it) of type @type. */
+static void ext_to_us(struct env *e, uint8_t type, const uint8_t *ext)
+{
+	uint8_t l[24], b[128];
+	size_t n;
+
+	memcpy(l, ext, 8);
+	l[0] = 17;
+	memset(l + 8, 0, 16);
+	put16(l + 8, 1);
+	put16(l + 10, 9);
+	put16(l + 12, 16);
+	n = ip6_frame(b, wan_mac, h2_mac, "2001:db8:2::2", "2001:db8:2::1", 64,
+		      type, l, 24, -1);
+	/* the UDP checksum, over what follows the extension header */
+	put16(b + 54 + 8 + 6, frame_csum(b + 54 + 8, 16,
+					 pseudo6(b + 22, b + 38, 16, 17)));
+	fwd_input(e->f, FWD_PORT_WAN, raw_pkt(e, b, n), NS_PER_S);
+}
+
+/* Only the destination reads destination options and routing headers:
+ * ours are checked as Linux checks them. */
+static void test_local_extension_headers_as_linux(void **state)
+{
+	struct env *e = *state;
+
+	/* options: skipped, then a port unreachable; dropped; refused */
+	ext_to_us(e, 60, (const uint8_t *)"\0\0\x1e\x04\0\0\0\0");
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(e->out[0]->data[54], 1);
+	clear_out(e);
+	ext_to_us(e, 60, (const uint8_t *)"\0\0\x47\x04\0\0\0\0");
+	assert_int_equal(e->nout, 0);
+	ext_to_us(e, 60, (const uint8_t *)"\0\0\x87\x04\0\0\0\0");
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(e->out[0]->data[54], 4);
+	assert_int_equal(e->out[0]->data[55], 2);
+	assert_int_equal(rd16(e->out[0]->data + 60), 42);
+	clear_out(e);
+	/* a router alert means nothing here: skipped (type 00) */
+	ext_to_us(e, 60, (const uint8_t *)"\0\0\x05\x02\0\0\x01\0");
+	assert_int_equal(e->out[0]->data[54], 1);
+	clear_out(e);
+	/* routing header type 0: segments left, a parameter problem at its
+	 * type; none left, passed; segment routing, dropped */
+	ext_to_us(e, 43, (const uint8_t *)"\0\0\0\x01\0\0\0\0");
+	assert_int_equal(e->nout, 1);
+	assert_int_equal(e->out[0]->data[54], 4);
+	assert_int_equal(e->out[0]->data[55], 0);
+	assert_int_equal(rd16(e->out[0]->data + 60), 42);
+	clear_out(e);
+	ext_to_us(e, 43, (const uint8_t *)"\0\0\0\0\0\0\0\0");
+	assert_int_equal(e->out[0]->data[54], 1);
+	clear_out(e);
+	ext_to_us(e, 43, (const uint8_t *)"\0\0\x04\0\0\0\0\0");
+	assert_int_equal(e->nout, 0);
+	assert_int_equal(e->st[1].drop[DROP_IP_OPTIONS], 4);
+}
+
 static void test_hop_by_hop_options_as_linux(void **state)
 {
 	struct env *e = *state;
@@ -2636,6 +2696,7 @@ int main(void)
 		T(test_timestamp_request_answered),
 		T(test_local_protocols_as_linux),
 		T(test_hop_by_hop_options_as_linux),
+		T(test_local_extension_headers_as_linux),
 		T(test_route_longest_prefix_match_and_default),
 		T(test_forward_decrements_ttl_keeps_checksum_and_rewrites_macs),
 		T(test_priority_tag_taken_as_none_other_vlans_dropped),
