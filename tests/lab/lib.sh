@@ -155,7 +155,7 @@ twin_stop() {
 # 198.19.1.1 (known at once); the LAN end holds 198.18.1.2/24 and
 # 2001:db8:1::2/64; the LAN link has MTU 1400.
 twin_wire() {
-	local x=$1 s=${LAB_PREFIX}s$1 r=${LAB_PREFIX}r$1 l=${LAB_PREFIX}l$1 i
+	local s=${LAB_PREFIX}s$1 r=${LAB_PREFIX}r$1 l=${LAB_PREFIX}l$1 i
 
 	shift
 	for i in "$s" "$r" "$l"; do
