@@ -145,7 +145,6 @@ struct fwd_neigh {
 	uint8_t state;                  /* enum fwd_neigh_state; REACHABLE decays lazily */
 	uint8_t port;
 	uint8_t tries;                  /* solicitations sent in this round */
-	uint32_t qlen;
 	uint32_t qbytes;                /* their truesize, as Linux counts */
 	int family;
 	int32_t hnext;                  /* next index in the bucket, -1 ends */
@@ -153,7 +152,7 @@ struct fwd_neigh {
 	uint8_t mac[6];
 	uint64_t confirmed;             /* last proof of reachability */
 	uint64_t next_retry;            /* next solicitation or give-up time, 0: none */
-	struct pkt *qhead, *qtail;      /* held while INCOMPLETE, in arrival order */
+	struct pkt_queue q;             /* held while INCOMPLETE, in arrival order */
 };
 
 /*
@@ -1821,11 +1820,10 @@ static uint32_t truesize(const struct pkt *p)
 /* Take what @n holds off it: its packets, in arrival order. */
 static struct pkt *neigh_unqueue(struct fwd *f, struct fwd_neigh *n)
 {
-	struct pkt *p = n->qhead;
+	struct pkt *p = n->q.head;
 
-	f->held -= n->qlen;
-	n->qhead = n->qtail = NULL;
-	n->qlen = 0;
+	f->held -= n->q.len;
+	memset(&n->q, 0, sizeof(n->q));
 	n->qbytes = 0;
 	return p;
 }
@@ -1841,15 +1839,10 @@ static void neigh_queue(struct fwd *f, struct fwd_neigh *n, struct pkt *p)
 {
 	uint32_t ts = truesize(p);
 
-	while (n->qhead && (n->qbytes + ts > FWD_NEIGH_QBYTES ||
+	while (n->q.head && (n->qbytes + ts > FWD_NEIGH_QBYTES ||
 			    f->held >= f->held_max)) {
-		struct pkt *old = n->qhead;
+		struct pkt *old = pkt_queue_pop(&n->q);
 
-		n->qhead = old->next;
-		if (!n->qhead)
-			n->qtail = NULL;
-		old->next = NULL;
-		n->qlen--;
 		n->qbytes -= truesize(old);
 		f->held--;
 		drop(f, old->port, old, DROP_NEIGH_QUEUE);
@@ -1858,13 +1851,7 @@ static void neigh_queue(struct fwd *f, struct fwd_neigh *n, struct pkt *p)
 		drop(f, p->port, p, DROP_NEIGH_QUEUE);
 		return;
 	}
-	p->next = NULL;
-	if (n->qtail)
-		n->qtail->next = p;
-	else
-		n->qhead = p;
-	n->qtail = p;
-	n->qlen++;
+	pkt_queue_push(&n->q, p);
 	n->qbytes += ts;
 	f->held++;
 }
@@ -1938,7 +1925,7 @@ static void neigh_learn(struct fwd *f, unsigned int port, int family,
 		n->next_retry = 0;
 		n->tries = 0;
 	}
-	if (n->qhead)
+	if (n->q.head)
 		neigh_release(f, n, now);
 }
 
@@ -3040,7 +3027,7 @@ void fwd_destroy(struct fwd *f)
 	if (!f)
 		return;
 	for (i = 0; i < FWD_NEIGH_MAX; i++) {
-		struct pkt *p = f->neigh[i].qhead;
+		struct pkt *p = f->neigh[i].q.head;
 
 		while (p) {
 			struct pkt *next = p->next;

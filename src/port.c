@@ -99,13 +99,10 @@ static void queue_free_all(struct port *pt, enum drop_reason why)
 {
 	struct pkt *p;
 
-	while ((p = pt->q_head)) {
-		pt->q_head = p->next;
+	while ((p = pkt_queue_pop(&pt->q))) {
 		port_drop(pt, p->port, p->agg.segs, why);
 		pkt_free(pt->pool, p);
 	}
-	pt->q_tail = NULL;
-	pt->q_len = 0;
 }
 
 void port_close(struct port *pt)
@@ -236,7 +233,7 @@ static enum drop_reason enqueue(struct port *pt, struct port_txf *f)
 	uint8_t *at;
 	unsigned int i;
 
-	if (pt->q_len >= pt->q_max)
+	if (pt->q.len >= pt->q_max)
 		return DROP_QUEUE_FULL;
 	/* a queued frame may wait long: it must not keep ring memory (and
 	 * copied into its own buffer, it has the headroom) */
@@ -272,13 +269,7 @@ static enum drop_reason enqueue(struct port *pt, struct port_txf *f)
 	memcpy(p->data - pt->vnet_len, f->vh, pt->vnet_len);
 	p->agg.segs = (uint16_t)f->segs;
 	p->port = f->in_port;
-	p->next = NULL;
-	if (pt->q_tail)
-		pt->q_tail->next = p;
-	else
-		pt->q_head = p;
-	pt->q_tail = p;
-	pt->q_len++;
+	pkt_queue_push(&pt->q, p);
 	if (!ev_is_active(&pt->tx_w))
 		ev_io_start(pt->loop, &pt->tx_w);
 	return DROP_NONE;
@@ -359,9 +350,9 @@ static void queue_write(struct port *pt)
 	struct pkt *p;
 	unsigned int n, done, i;
 
-	while (pt->q_head) {
+	while (pt->q.head) {
 		n = 0;
-		for (p = pt->q_head; p && n < 64; p = p->next, n++) {
+		for (p = pt->q.head; p && n < 64; p = p->next, n++) {
 			f[n].iov = f[n].small;
 			f[n].iov[0].iov_base = p->data - pt->vnet_len;
 			f[n].iov[0].iov_len = pt->vnet_len + p->len;
@@ -372,14 +363,8 @@ static void queue_write(struct port *pt)
 			f[n].whole = p;
 		}
 		done = write_frames(pt, f, n, 0);
-		for (i = 0; i < done; i++) {
-			p = pt->q_head;
-			pt->q_head = p->next;
-			pt->q_len--;
-			pkt_free(pt->pool, p);
-		}
-		if (!pt->q_head)
-			pt->q_tail = NULL;
+		for (i = 0; i < done; i++)
+			pkt_free(pt->pool, pkt_queue_pop(&pt->q));
 		if (done < n)
 			return;
 	}
@@ -390,14 +375,14 @@ void port_tx_flush(struct port *pt)
 {
 	unsigned int i;
 
-	if (pt->q_head)
+	if (pt->q.head)
 		queue_write(pt);
 	if (pt->ntxf) {
 		if (!pt->link_up) {
 			for (i = 0; i < pt->ntxf; i++)
 				port_drop(pt, pt->txf[i].in_port,
 					  pt->txf[i].segs, DROP_LINK_DOWN);
-		} else if (pt->q_head) {
+		} else if (pt->q.head) {
 			/* behind what waits already: keep the order */
 			for (i = 0; i < pt->ntxf; i++) {
 				enum drop_reason why = enqueue(pt, &pt->txf[i]);
@@ -430,7 +415,7 @@ void port_tx_drain(struct port *pt, int timeout_ms)
 	int waited = 0;
 
 	port_tx_flush(pt);
-	while (pt->q_head && pt->link_up && waited < timeout_ms) {
+	while (pt->q.head && pt->link_up && waited < timeout_ms) {
 		if (poll(&pfd, 1, 10) < 0 && errno != EINTR)
 			break;
 		waited += 10;

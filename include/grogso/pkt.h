@@ -247,6 +247,38 @@ static inline void pkt_frag_append(struct pkt *p, struct pkt *frag)
 	p->frag_count++;
 }
 
+/* A queue of packets, oldest first, linked through their next field. */
+struct pkt_queue {
+	struct pkt *head, *tail;
+	uint32_t len;
+};
+
+static inline void pkt_queue_push(struct pkt_queue *q, struct pkt *p)
+{
+	p->next = NULL;
+	if (q->tail)
+		q->tail->next = p;
+	else
+		q->head = p;
+	q->tail = p;
+	q->len++;
+}
+
+/* Take the oldest packet off @q; NULL when it is empty. */
+static inline struct pkt *pkt_queue_pop(struct pkt_queue *q)
+{
+	struct pkt *p = q->head;
+
+	if (p) {
+		q->head = p->next;
+		if (!q->head)
+			q->tail = NULL;
+		q->len--;
+		p->next = NULL;
+	}
+	return p;
+}
+
 /*
  * Make @p linear: copy its fragments' bytes behind the linear part (the
  * buffer has room for any IP datagram), give the fragments back to @pool

@@ -125,8 +125,8 @@ struct port {
 	unsigned int nown;
 
 	/* frames the kernel pushed back, oldest first */
-	struct pkt *q_head, *q_tail;
-	uint32_t q_len, q_max;
+	struct pkt_queue q;
+	uint32_t q_max;
 	struct ev_loop *loop;
 	ev_io tx_w;
 
