@@ -60,6 +60,7 @@ enum opt_id {
 	OPT_ICMP_MSGS_PER_SEC,
 	OPT_ICMP_MSGS_BURST,
 	OPT_REDIRECTS,
+	OPT_REASM_TIMEOUT,
 };
 
 struct opt_desc {
@@ -144,6 +145,9 @@ static const struct opt_desc opts[] = {
 	  "route mode: the most of those sent at once [50]" },
 	{ "redirects", required_argument, OPT_REDIRECTS, "on|off",
 	  "route mode: redirect hosts to a better first hop [on]" },
+	{ "reasm-timeout", required_argument, OPT_REASM_TIMEOUT, "S",
+	  "route mode: give up on a datagram for grogso still in pieces "
+	  "after S seconds [30 IPv4, 60 IPv6]" },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -463,6 +467,9 @@ static void config_defaults(struct config *c)
 	c->icmp_msgs_per_sec = 1000;
 	c->icmp_msgs_burst = 50;
 	c->redirects = 1;
+	/* net.ipv4.ipfrag_time, net.ipv6.ip6frag_time */
+	c->reasm_timeout4_s = 30;
+	c->reasm_timeout6_s = 60;
 }
 
 static const char *const on_off[] = { "off", "on", NULL };
@@ -605,6 +612,10 @@ static int parse_one(struct config *c, int id, const char *arg)
 		break;
 	case OPT_REDIRECTS:
 		err = parse_word(id, arg, on_off, "on or off", &c->redirects);
+		break;
+	case OPT_REASM_TIMEOUT:
+		err = parse_u32(id, arg, 1, 3600, &c->reasm_timeout4_s);
+		c->reasm_timeout6_s = c->reasm_timeout4_s;
 		break;
 	default:
 		err = -EINVAL;

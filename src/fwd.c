@@ -27,6 +27,7 @@
 #include "grogso/fwd.h"
 #include "grogso/gso.h"
 #include "grogso/log.h"
+#include "grogso/reasm.h"
 
 #define FWD_ADDRS_MAX CONFIG_MAX_ADDRS  /* per port, besides the link-local one */
 #define FWD_ROUTES_MAX (CONFIG_MAX_ROUTES + FWD_NPORTS * CONFIG_MAX_ADDRS) /* static + connected */
@@ -82,6 +83,9 @@
 #define IP6_NEXT_ROUTING 43
 #define IP6_NEXT_FRAGMENT 44
 #define IP6_NEXT_DSTOPTS 60
+#define IP6_NEXT_AUTH 51
+#define IP6_FRAG_HLEN 8
+#define IP6_FRAG_OFF_MF 0xfff9          /* offset and M: both 0 in an atomic fragment */
 #define IP6_EXT_WALK_MAX 8              /* bound the walk on hostile chains */
 
 #define ICMP_ECHOREPLY 0
@@ -98,6 +102,7 @@
 #define ICMP_TIMESTAMP 13
 #define ICMP_TIMESTAMPREPLY 14
 #define ICMP_TIME_EXCEEDED 11
+#define ICMP_EXC_FRAGTIME 1
 #define ICMP_PARAMETERPROB 12
 
 #define ICMP6_DEST_UNREACH 1
@@ -107,10 +112,12 @@
 #define ICMP6_PORT_UNREACH 4
 #define ICMP6_PKT_TOOBIG 2
 #define ICMP6_TIME_EXCEED 3
+#define ICMP6_EXC_FRAGTIME 1
 #define ICMP6_PARAMPROB 4
 #define ICMP6_HDR_FIELD 0
 #define ICMP6_UNK_NEXTHDR 1
 #define ICMP6_UNK_OPTION 2
+#define ICMP6_HDR_INCOMP 3              /* RFC 8200 4.5: first fragment short of its headers */
 #define ICMP6_ECHO_REQUEST 128
 #define ICMP6_ECHO_REPLY 129
 #define ND_NEIGHBOR_SOLICIT 135
@@ -190,6 +197,8 @@ struct fwd {
 	struct fwd_peer *peer;          /* FWD_PEERS, FWD_PEER_WAYS to a set */
 	uint32_t held, held_max;        /* packets held by all neighbours */
 	uint16_t ip_id;                 /* IPv4 ID of packets grogso originates */
+	uint32_t ip6_frag_id;           /* ID of the IPv6 fragments it cuts */
+	struct reasm *reasm;            /* datagrams for us, in pieces */
 	int64_t wall_off_ns;            /* CLOCK_REALTIME - the time we are given */
 	enum gso_ipid gso_ipid;         /* --gso-ipid, for the segments we cut */
 	struct gso_seg *segs;           /* FWD_GSO_SEGS_MAX, for gso_frag_output */
@@ -1113,9 +1122,22 @@ static struct pkt *gen_alloc(struct fwd *f, unsigned int port)
 	return q;
 }
 
+static uint32_t port_mtu(const struct fwd *f, unsigned int port);
+static void frag4_output(struct fwd *f, unsigned int port, struct pkt *p,
+			 uint32_t mtu, uint64_t now);
+static void frag6_output(struct fwd *f, unsigned int port, struct pkt *p,
+			 uint32_t mtu, uint64_t now);
+
+/*
+ * Send packet @q that grogso made out of @port.  An echo reply to a
+ * datagram that came in fragments may be longer than the link: it
+ * leaves in fragments, as Linux's ip_fragment and ip6_fragment cut it.
+ */
 static void gen_send(struct fwd *f, unsigned int port, struct pkt *q,
 		     uint64_t now)
 {
+	uint32_t mtu = port_mtu(f, port);
+
 	if (pkt_parse(q) != DROP_NONE) {
 		/* cannot happen with the builders below; never send it */
 		drop(f, port, q, DROP_CONTROL);
@@ -1123,7 +1145,12 @@ static void gen_send(struct fwd *f, unsigned int port, struct pkt *q,
 	}
 	q->port = port;
 	q->ts_ns = now;
-	f->tx(f->ctx, port, q);
+	if (pkt_ip_len(q) > mtu && q->l3 == PKT_L3_IPV4)
+		frag4_output(f, port, q, mtu, now);
+	else if (pkt_ip_len(q) > mtu && q->l3 == PKT_L3_IPV6)
+		frag6_output(f, port, q, mtu, now);
+	else
+		f->tx(f->ctx, port, q);
 }
 
 /*
@@ -1311,7 +1338,12 @@ static void icmp4_error(struct fwd *f, unsigned int in, const struct pkt *p,
 	q = gen_alloc(f, in);
 	if (!q)
 		return;
+	/* as much as the frame holds (Linux quotes skb->len bytes: less
+	 * than the datagram's length for a first fragment reassembly cut
+	 * to a multiple of 8) */
 	qlen = ip_len;
+	if (qlen > pkt_frame_len(p) - p->l3_off)
+		qlen = pkt_frame_len(p) - p->l3_off;
 	if (qlen > FWD_ICMP4_MAX - IPV4_HLEN - (uint32_t)olen - 8)
 		qlen = FWD_ICMP4_MAX - IPV4_HLEN - (uint32_t)olen - 8;
 	l2 = eth_reply(f, in, p, NULL, q->data, ETHTYPE_IPV4);
@@ -1341,7 +1373,9 @@ static void icmp4_error(struct fwd *f, unsigned int in, const struct pkt *p,
  * ICMPv6 error about @p back to its source, with @info (the MTU of a
  * packet-too-big).  Quotes as much as fits 1280 bytes.  Not sent (RFC 4443
  * 2.4(e)) about an ICMPv6 error, a multicast destination or link-layer
- * multicast, an unspecified or multicast source, or a non-first fragment.
+ * multicast, or an unspecified or multicast source.  Unlike IPv4, a
+ * fragment that is not the first gets its error too (Linux's
+ * is_ineligible cannot tell what it carries, so lets it be).
  * Packet-too-big is exempt from the rate limit, as in Linux's
  * icmpv6_xrlim_allow: path MTU discovery depends on it.
  */
@@ -1364,8 +1398,6 @@ static void icmp6_error(struct fwd *f, unsigned int in, const struct pkt *p,
 	if (ip6_mcast(ip + 8) || is_zero(ip + 8, 16))
 		return;
 	up = ip6_upper(p, &proto, &nonfirst, NULL);
-	if (nonfirst)
-		return;
 	if (up && proto == IPPROTO_ICMPV6_ &&
 	    (up >= p->l3_off + ip_len || p->data[up] < 128))
 		return;
@@ -1522,6 +1554,53 @@ static void frag4_output(struct fwd *f, unsigned int port, struct pkt *p,
 		put_be16(o + 10, 0);
 		put_be16(o + 10, csum_ip4_header(o, hl));
 		q->len = l2 + hl + n;
+		f->stats[port]->frags++;
+		gen_send(f, port, q, now);
+	}
+	pkt_free(f->pool, p);
+}
+
+/*
+ * Cut IPv6 packet @p that grogso made (no extension headers) into
+ * fragments that fit @mtu and send them out of @port, as Linux's
+ * ip6_fragment: payload in multiples of 8 bytes behind a fragment
+ * header (1448 bytes at MTU 1500), one ID for all.  Linux draws the ID
+ * from a hash of the addresses; grogso counts.  All or nothing, as
+ * frag4_output.
+ */
+static void frag6_output(struct fwd *f, unsigned int port, struct pkt *p,
+			 uint32_t mtu, uint64_t now)
+{
+	const uint8_t *ip = p->data + p->l3_off;
+	uint32_t pay = pkt_ip_len(p) - IPV6_HLEN, l2 = p->l3_off;
+	uint32_t chunk, nfrag, i, done, id = ++f->ip6_frag_id;
+
+	if (mtu < IPV6_HLEN + IP6_FRAG_HLEN + 8) {
+		drop(f, p->port, p, DROP_MTU);
+		return;
+	}
+	chunk = (mtu - IPV6_HLEN - IP6_FRAG_HLEN) & ~7u;
+	nfrag = (pay + chunk - 1) / chunk;
+	if (f->pool->nfree < nfrag) {
+		drop(f, p->port, p, DROP_NO_BUFFER);
+		return;
+	}
+	for (i = 0, done = 0; i < nfrag; i++, done += chunk) {
+		struct pkt *q = pkt_alloc(f->pool);
+		uint32_t n = pay - done < chunk ? pay - done : chunk;
+		uint8_t *o, *fh;
+
+		memcpy(q->data, p->data, l2 + IPV6_HLEN);
+		o = q->data + l2;
+		put_be16(o + 4, (uint16_t)(IP6_FRAG_HLEN + n));
+		o[6] = IP6_NEXT_FRAGMENT;
+		fh = o + IPV6_HLEN;
+		fh[0] = ip[6];
+		fh[1] = 0;
+		put_be16(fh + 2, (uint16_t)(done | (i + 1 < nfrag)));
+		put_be32(fh + 4, id);
+		memcpy(fh + IP6_FRAG_HLEN, ip + IPV6_HLEN + done, n);
+		q->len = l2 + IPV6_HLEN + IP6_FRAG_HLEN + n;
 		f->stats[port]->frags++;
 		gen_send(f, port, q, now);
 	}
@@ -2059,11 +2138,11 @@ static void icmp4_input(struct fwd *f, unsigned int in, struct pkt *p,
 	/* ICMP is never merged, so a chained packet here is not an echo;
 	 * the checksum below reads the linear part only.  Linux answers
 	 * echo and timestamp requests (the latter with 4 bytes at least) */
-	if (p->ip_frag || p->frag_first || ilen < 8 ||
+	if (p->frag_first || ilen < 8 ||
 	    (icmp[0] != ICMP_ECHO && (icmp[0] != ICMP_TIMESTAMP || ilen < 12)) ||
 	    csum_finish(csum_partial(icmp, ilen, 0)) != 0 ||
 	    ip4_bad_src(ip + 12)) {
-		/* no reassembly here; other ICMP to us is not ours to act on */
+		/* other ICMP to us is not ours to act on */
 		drop(f, in, p, DROP_CONTROL);
 		return;
 	}
@@ -2251,19 +2330,60 @@ static void local_l4(struct fwd *f, unsigned int in, struct pkt *p,
 	drop(f, in, p, DROP_LOCAL);
 }
 
+/*
+ * Hand fragment @p for us to the reassembler (its IPv6 fragment header
+ * at @frag_off, named by the byte at @nh_off from the IPv6 header).
+ * Returns the whole datagram when @p completed it (@p is freed: from
+ * here on the datagram stands for it in the counters), else NULL with
+ * @p consumed: held, which counts as taken in ("local"), or dropped
+ * with its reason ("reasm"): a duplicate, the end of its datagram, or
+ * refused with the parameter problem Linux sends.
+ */
+static struct pkt *reasm_take(struct fwd *f, unsigned int in, struct pkt *p,
+			      uint32_t frag_off, uint32_t nh_off, uint64_t now)
+{
+	struct pkt *whole;
+	uint32_t ptr = 0;
+
+	switch (reasm_input(f->reasm, p, frag_off, nh_off, in, now, &whole,
+			    &ptr)) {
+	case REASM_HELD:
+		set_deadline(f, reasm_next_expiry(f->reasm));
+		drop(f, in, p, DROP_LOCAL);
+		return NULL;
+	case REASM_DONE:
+		f->stats[in]->reasm++;
+		whole->port = in;
+		whole->ts_ns = now;
+		pkt_free(f->pool, p);
+		return whole;
+	case REASM_PARAMPROB:
+		icmp6_error(f, in, p, ICMP6_PARAMPROB, ICMP6_HDR_FIELD, ptr,
+			    now);
+		break;
+	default:
+		break;
+	}
+	drop(f, in, p, DROP_REASM);
+	return NULL;
+}
+
 static void local4_input(struct fwd *f, unsigned int in, struct pkt *p,
 			 uint64_t now)
 {
-	const uint8_t *ip = p->data + p->l3_off;
-	uint32_t up = p->l3_off + (uint32_t)(ip[0] & 0x0f) * 4;
+	const uint8_t *ip;
+	uint32_t up;
 
+	/* whole datagrams only, as Linux's ip_local_deliver */
+	if (p->ip_frag) {
+		p = reasm_take(f, in, p, 0, 0, now);
+		if (!p)
+			return;
+	}
+	ip = p->data + p->l3_off;
+	up = p->l3_off + (uint32_t)(ip[0] & 0x0f) * 4;
 	if (ip[9] == IPPROTO_ICMP_) {
 		icmp4_input(f, in, p, now);
-		return;
-	}
-	/* Linux reassembles first; a fragment alone never completes */
-	if (p->ip_frag) {
-		drop(f, in, p, DROP_LOCAL);
 		return;
 	}
 	local_l4(f, in, p, up, ip[9], 0, now);
@@ -2570,26 +2690,47 @@ next:
 }
 
 /*
- * The extension headers of @p, for us, as Linux's handlers take them on
- * the way up (hop-by-hop options were checked on the way in):
- * destination options as ip6_tlv_input says; a routing header is
+ * The extension headers of @p, for us, one by one as Linux's handlers
+ * take them on the way up (hop-by-hop options were checked on the way
+ * in): destination options as ip6_tlv_input says; a routing header is
  * dropped when the destination is a group, and so is a segment routing
  * or RPL one (seg6_enabled and rpl_seg_enabled at 0); any other with
  * segments left is not ours to follow: a parameter problem pointing at
- * its type (type 0 is deprecated).  Returns 0, or -1 when @p was
- * refused.
+ * its type (type 0 is deprecated).  The walk ends at the upper-layer
+ * header or at a fragment header, but goes on past the header of an
+ * atomic fragment (offset 0, no more to come) once when @pass_atomic,
+ * setting *atomic.  Returns -1 when @p was refused; else 0, with *frag
+ * the offset from p->data of the fragment header it ended at (0: none)
+ * and *nh_off the offset from the IPv6 header of the byte naming it.
  */
 static int ip6_local_ext(struct fwd *f, unsigned int in, const struct pkt *p,
-			 uint64_t now)
+			 int pass_atomic, uint32_t *frag, uint32_t *nh_off,
+			 int *atomic, uint64_t now)
 {
 	const uint8_t *ip = p->data + p->l3_off;
-	uint32_t end = pkt_ip_len(p), off = IPV6_HLEN;
+	uint32_t end = pkt_ip_len(p), off = IPV6_HLEN, at = 6;
 	uint8_t next = ip[6];
 	int n;
 
+	*frag = 0;
+	*atomic = 0;
 	if (end > p->len - p->l3_off)
 		end = p->len - p->l3_off;
 	for (n = 0; n < IP6_EXT_WALK_MAX; n++) {
+		if (next == IP6_NEXT_FRAGMENT) {
+			if (!pass_atomic || *atomic ||
+			    end - off < IP6_FRAG_HLEN ||
+			    (get_be16(ip + off + 2) & IP6_FRAG_OFF_MF)) {
+				*frag = p->l3_off + off;
+				*nh_off = at;
+				return 0;
+			}
+			*atomic = 1;
+			at = off;
+			next = ip[off];
+			off += IP6_FRAG_HLEN;
+			continue;
+		}
 		if (next != IP6_NEXT_HOPOPTS && next != IP6_NEXT_DSTOPTS &&
 		    next != IP6_NEXT_ROUTING)
 			return 0;
@@ -2608,29 +2749,99 @@ static int ip6_local_ext(struct fwd *f, unsigned int in, const struct pkt *p,
 				return -1;
 			}
 		}
+		at = off;
 		next = ip[off];
 		off += ((uint32_t)ip[off + 1] + 1) * 8;
 	}
 	return 0;
 }
 
-static void local6_input(struct fwd *f, unsigned int in, struct pkt *p,
-			 uint64_t now)
+/*
+ * Whether the first fragment @p lacks part of its upper-layer header
+ * (RFC 8200 4.5), as Linux 6.18's ipv6frag_thdr_truncated judges it:
+ * the extension headers are walked as ipv6_skip_exthdr walks them (a
+ * chain cut short, or one that ends in "no next header", is not
+ * judged), then TCP needs 20 bytes, UDP and ICMPv6 8, anything else 1.
+ */
+static int ip6_frag_thdr_truncated(const struct pkt *p)
 {
 	const uint8_t *ip = p->data + p->l3_off;
-	uint32_t end = p->l3_off + pkt_ip_len(p), up, ilen;
+	uint32_t end = pkt_ip_len(p), off = IPV6_HLEN, need;
+	uint8_t next = ip[6];
+
+	for (;;) {
+		if (next == IP6_NEXT_FRAGMENT) {
+			if (off + 4 > end)
+				return 0;
+			if (get_be16(ip + off + 2) & ~7u)
+				return 0;       /* not a first fragment */
+			next = ip[off];
+			off += IP6_FRAG_HLEN;
+		} else if (next == IP6_NEXT_HOPOPTS ||
+			   next == IP6_NEXT_ROUTING ||
+			   next == IP6_NEXT_DSTOPTS) {
+			if (off + 2 > end)
+				return 0;
+			next = ip[off];
+			off += ((uint32_t)ip[off + 1] + 1) * 8;
+		} else if (next == IP6_NEXT_AUTH) {
+			if (off + 2 > end)
+				return 0;
+			next = ip[off];
+			off += ((uint32_t)ip[off + 1] + 2) * 4;
+		} else if (next == IPPROTO_NONE6_) {
+			return 0;
+		} else {
+			break;
+		}
+	}
+	need = next == IPPROTO_TCP_ ? 20 :
+	       next == IPPROTO_UDP_ || next == IPPROTO_ICMPV6_ ? 8 : 1;
+	return off + need > end;
+}
+
+/*
+ * A datagram for us, from its extension headers on.  @fragmented: it
+ * was reassembled, or came as an atomic fragment (Linux's
+ * IP6SKB_FRAGMENTED), which a further fragment header may not follow
+ * and neighbour discovery may not be (RFC 6980).
+ */
+static void local6_input(struct fwd *f, unsigned int in, struct pkt *p,
+			 int fragmented, uint64_t now)
+{
+	const uint8_t *ip = p->data + p->l3_off;
+	uint32_t end = p->l3_off + pkt_ip_len(p), up, ilen, fo, nh_off = 0;
 	uint32_t field = 0;
 	const uint8_t *icmp;
 	uint8_t proto = 0;
-	int nonfirst;
+	int nonfirst, atomic;
 
-	if (ip6_local_ext(f, in, p, now)) {
+	if (ip6_local_ext(f, in, p, !fragmented, &fo, &nh_off, &atomic, now)) {
 		drop(f, in, p, DROP_IP_OPTIONS);
+		return;
+	}
+	/* a fragment header: ipv6_frag_rcv, in its order */
+	fragmented |= atomic;
+	if (fo && (fragmented || fo + IP6_FRAG_HLEN > end)) {
+		/* a second fragment header, or one cut short */
+		icmp6_error(f, in, p, ICMP6_PARAMPROB, ICMP6_HDR_FIELD,
+			    fo - p->l3_off, now);
+		drop(f, in, p, DROP_REASM);
+		return;
+	}
+	if (fo && ip6_frag_thdr_truncated(p)) {
+		icmp6_error(f, in, p, ICMP6_PARAMPROB, ICMP6_HDR_INCOMP, 0, now);
+		drop(f, in, p, DROP_REASM);
+		return;
+	}
+	if (fo) {
+		p = reasm_take(f, in, p, fo, nh_off, now);
+		if (p)
+			local6_input(f, in, p, 1, now);
 		return;
 	}
 	up = ip6_upper(p, &proto, &nonfirst, &field);
 	if (!up || nonfirst) {
-		/* no reassembly here */
 		drop(f, in, p, DROP_CONTROL);
 		return;
 	}
@@ -2639,10 +2850,7 @@ static void local6_input(struct fwd *f, unsigned int in, struct pkt *p,
 			drop(f, in, p, DROP_OTHER_HOST);
 			return;
 		}
-		if (p->ip_frag)         /* Linux reassembles first */
-			drop(f, in, p, DROP_LOCAL);
-		else
-			local_l4(f, in, p, up, proto, field, now);
+		local_l4(f, in, p, up, proto, field, now);
 		return;
 	}
 	ilen = end - up;
@@ -2650,6 +2858,13 @@ static void local6_input(struct fwd *f, unsigned int in, struct pkt *p,
 	/* as in icmp4_input: ICMPv6 is never merged, so never chained */
 	if (p->frag_first || ilen < 8 || csum_finish(csum_partial(icmp, ilen,
 			csum_pseudo6(ip + 8, ip + 24, IPPROTO_ICMPV6_, ilen)))) {
+		drop(f, in, p, DROP_CONTROL);
+		return;
+	}
+	/* neighbour discovery in fragments is refused (RFC 6980, Linux's
+	 * ndisc_suppress_frag_ndisc) */
+	if (fragmented && (icmp[0] == ND_NEIGHBOR_SOLICIT ||
+			   icmp[0] == ND_NEIGHBOR_ADVERT)) {
 		drop(f, in, p, DROP_CONTROL);
 		return;
 	}
@@ -2894,7 +3109,7 @@ static void ip6_input(struct fwd *f, unsigned int in, struct pkt *p,
 	}
 	if (ip6_mcast(dst)) {
 		if (ip6_group_ours(f, in, dst))
-			local6_input(f, in, p, now);
+			local6_input(f, in, p, 0, now);
 		else
 			drop(f, in, p, DROP_OTHER_HOST);
 		return;
@@ -2905,7 +3120,7 @@ static void ip6_input(struct fwd *f, unsigned int in, struct pkt *p,
 		return;
 	}
 	if (owns_for_input(f, in, AF_INET6, dst) || ip6_subnet_anycast(f, dst)) {
-		local6_input(f, in, p, now);
+		local6_input(f, in, p, 0, now);
 		return;
 	}
 	if (ip6_mcast(src) || is_zero(src, 16) || ip6_loopback(src) ||
@@ -2982,6 +3197,7 @@ struct fwd *fwd_create(const struct config *c,
 	f->icmp6_tmo = (uint64_t)c->icmp6_ratelimit_ms * 1000000u;
 	f->redirects = c->redirects;
 	f->ip_id = 1;
+	f->ip6_frag_id = 0;
 	f->held_max = pool->count / 4;
 	f->gso_ipid = config_gso_ipid(c);
 	for (i = 0; i < FWD_NPORTS; i++) {
@@ -2996,7 +3212,8 @@ struct fwd *fwd_create(const struct config *c,
 		return f;
 	f->segs = calloc(FWD_GSO_SEGS_MAX, sizeof(*f->segs));
 	f->peer = calloc(FWD_PEERS, sizeof(*f->peer));
-	if (!f->segs || !f->peer) {
+	f->reasm = reasm_create(pool);
+	if (!f->segs || !f->peer || !f->reasm) {
 		log_err("fwd: out of memory");
 		fwd_destroy(f);
 		return NULL;
@@ -3007,6 +3224,8 @@ struct fwd *fwd_create(const struct config *c,
 		fwd_destroy(f);
 		return NULL;
 	}
+	reasm_set_timeouts(f->reasm, (uint64_t)c->reasm_timeout4_s * FWD_NS,
+			   (uint64_t)c->reasm_timeout6_s * FWD_NS);
 	return f;
 }
 
@@ -3036,6 +3255,7 @@ void fwd_destroy(struct fwd *f)
 			p = next;
 		}
 	}
+	reasm_destroy(f->reasm);
 	free(f->segs);
 	free(f->peer);
 	free(f);
@@ -3134,11 +3354,27 @@ void fwd_input(struct fwd *f, unsigned int in_port, struct pkt *p,
 
 uint64_t fwd_timer(struct fwd *f, uint64_t now_ns)
 {
+	unsigned int port;
 	uint64_t next = 0;
+	struct pkt *head;
 	int i;
 
 	if (f->mode == CONFIG_MODE_BRIDGE)
 		return 0;
+	/* datagrams whose time ran out: "fragment reassembly time
+	 * exceeded" to the sender, quoting the first fragment, when it
+	 * came (ip_expire, ip6frag_expire_frag_queue) */
+	while (reasm_expire(f->reasm, now_ns, &head, &port)) {
+		f->stats[port]->reasm_timeouts++;
+		if (!head)
+			continue;
+		head->port = port;
+		head->ts_ns = now_ns;
+		icmp_error(f, port, head, ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME,
+			   ICMP6_TIME_EXCEED, ICMP6_EXC_FRAGTIME, 0, now_ns);
+		pkt_free(f->pool, head);
+	}
+	next = reasm_next_expiry(f->reasm);
 	for (i = 0; i < FWD_NEIGH_MAX; i++) {
 		struct fwd_neigh *n = &f->neigh[i];
 

@@ -75,8 +75,8 @@ static const struct scalar scalars[] = {
 	SCALAR(gso_software), SCALAR(gso_segs), SCALAR(gso_kernel_sw),
 	SCALAR(icmp_sent), SCALAR(icmp_limited_host),
 	SCALAR(icmp_limited_global), SCALAR(redirects),
-	SCALAR(redirects_limited), SCALAR(resets), SCALAR(solicits),
-	SCALAR(frags),
+	SCALAR(redirects_limited), SCALAR(resets), SCALAR(reasm),
+	SCALAR(reasm_timeouts), SCALAR(solicits), SCALAR(frags),
 	SCALAR(gso_frag), SCALAR(gso_frag_segs),
 };
 

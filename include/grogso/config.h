@@ -104,6 +104,8 @@ struct config {
 	uint32_t icmp_msgs_per_sec;     /* over all hosts */
 	uint32_t icmp_msgs_burst;
 	int redirects;                  /* send ICMP/NDP redirects */
+	uint32_t reasm_timeout4_s;      /* a datagram for us may take this long */
+	uint32_t reasm_timeout6_s;      /* to arrive whole, IPv4 and IPv6 */
 };
 
 /* The GSO ID policy --gso-ipid asks for. */

@@ -51,6 +51,7 @@
 	X(OTHER_HOST, "other-host")     /* route mode: not our MAC */ \
 	X(MARTIAN, "martian")           /* route mode: impossible address (RFC 1812 5.3.7) */ \
 	X(IP_OPTIONS, "ip-options")     /* route mode: IPv4 or hop-by-hop options Linux refuses */ \
+	X(REASM, "reasm")               /* route mode: a fragment for grogso refused */ \
 	X(VLAN, "vlan")                 /* route mode: tagged, VLAN ID not 0 */
 
 /*
@@ -129,8 +130,11 @@ struct stats_port {
 	uint64_t redirects;             /* ICMP redirects and NDP redirects */
 	uint64_t redirects_limited;     /* held back by their own limits */
 	uint64_t resets;                /* TCP resets from our addresses */
+	uint64_t reasm;                 /* datagrams for us reassembled */
+	uint64_t reasm_timeouts;        /* datagrams for us that never came whole */
 	uint64_t solicits;              /* ARP requests and neighbour solicitations */
-	uint64_t frags;                 /* IPv4 fragments */
+	uint64_t frags;                 /* IPv4 fragments, and IPv6 ones of
+					 * grogso's own packets */
 	uint64_t gso_frag;              /* DF-clear aggregates segmented to be
 					 * fragmented (ip_finish_output_gso) */
 	uint64_t gso_frag_segs;         /* segments those gave */

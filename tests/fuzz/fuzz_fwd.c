@@ -100,6 +100,8 @@ static void setup(void)
 	cfg.icmp_msgs_per_sec = 1000000;
 	cfg.icmp_msgs_burst = 1000000;
 	cfg.redirects = 1;
+	cfg.reasm_timeout4_s = 30;
+	cfg.reasm_timeout6_s = 60;
 	memcpy(ports[FWD_PORT_LAN].mac, lan_mac, 6);
 	memcpy(ports[FWD_PORT_WAN].mac, wan_mac, 6);
 	ports[FWD_PORT_LAN].mtu = 1500;

@@ -120,6 +120,8 @@ static int setup(void **state)
 	e->c.icmp_msgs_per_sec = 1000;
 	e->c.icmp_msgs_burst = 50;
 	e->c.redirects = 1;
+	e->c.reasm_timeout4_s = 30;
+	e->c.reasm_timeout6_s = 60;
 	memcpy(e->ports[0].mac, lan_mac, 6);
 	memcpy(e->ports[1].mac, wan_mac, 6);
 	e->ports[0].mtu = 1500;
@@ -1169,6 +1171,178 @@ static void ext_to_us(struct env *e, uint8_t type, const uint8_t *ext)
 	put16(b + 54 + 8 + 6, frame_csum(b + 54 + 8, 16,
 					 pseudo6(b + 22, b + 38, 16, 17)));
 	fwd_input(e->f, FWD_PORT_WAN, raw_pkt(e, b, n), NS_PER_S);
+}
+
+/*
+ * Fragment frame of the datagram in @whole (Ethernet + IP header of
+ * @hl bytes + payload) holding payload bytes [@off, @off + @n), more to
+ * come if @mf.  IPv6 gets a fragment header with ID 0x01020304 behind
+ * its header.  Returns the frame's length.
+ */
+static size_t cut(uint8_t *out, const uint8_t *whole, int v6, uint32_t off,
+		  uint32_t n, int mf)
+{
+	if (!v6) {
+		memcpy(out, whole, 34);
+		put16(out + 16, (uint16_t)(20 + n));
+		put16(out + 20, (uint16_t)(off / 8 | (mf ? 0x2000 : 0)));
+		put16(out + 24, 0);
+		put16(out + 24, frame_csum(out + 14, 20, 0));
+		memcpy(out + 34, whole + 34 + off, n);
+		return 34 + n;
+	}
+	memcpy(out, whole, 54);
+	put16(out + 18, (uint16_t)(8 + n));
+	out[20] = 44;
+	out[54] = whole[20];
+	out[55] = 0;
+	put16(out + 56, (uint16_t)(off | (mf ? 1 : 0)));
+	memcpy(out + 58, "\x01\x02\x03\x04", 4);
+	memcpy(out + 62, whole + 54 + off, n);
+	return 62 + n;
+}
+
+/* A ping of 3000 bytes of ICMP from h2 to our WAN address, whole. */
+static size_t big_ping(uint8_t *b, int v6)
+{
+	uint8_t icmp[3000];
+	size_t n, i;
+
+	for (i = 0; i < sizeof(icmp); i++)
+		icmp[i] = (uint8_t)(i * 13 + 1);
+	icmp[0] = v6 ? 128 : 8;
+	icmp[1] = 0;
+	put16(icmp + 2, 0);
+	put16(icmp + 4, 0x77);
+	put16(icmp + 6, 1);
+	if (!v6) {
+		put16(icmp + 2, frame_csum(icmp, sizeof(icmp), 0));
+		return ip4_frame(b, wan_mac, h2_mac, "198.19.1.2", "198.19.1.1",
+				 64, 1, icmp, sizeof(icmp));
+	}
+	n = ip6_frame(b, wan_mac, h2_mac, "2001:db8:2::2", "2001:db8:2::1", 64,
+		      58, icmp, sizeof(icmp), -1);
+	put16(b + 54 + 2, frame_csum(b + 54, sizeof(icmp),
+				     pseudo6(b + 22, b + 38, sizeof(icmp), 58)));
+	return n;
+}
+
+/* A ping larger than the link comes in fragments, in any order; it is
+ * answered once whole, and the reply leaves in fragments as Linux cuts
+ * them: 1480 bytes of payload each for IPv4, 1448 for IPv6. */
+static void test_fragmented_ping_answered_in_fragments(void **state)
+{
+	struct env *e = *state;
+	static const uint32_t step[2] = { 1480, 1448 };
+	uint8_t whole[3200], b[1600], reply[3000];
+	uint32_t off, n, hl, i;
+	int v6;
+
+	for (v6 = 0; v6 <= 1; v6++) {
+		size_t wl = big_ping(whole, v6);
+		uint32_t pay = (uint32_t)wl - (v6 ? 54 : 34), id = 0;
+
+		clear_out(e);
+		/* last fragment first, then the others */
+		for (i = 3; i-- > 0;) {
+			off = i * step[v6];
+			n = i == 2 ? pay - off : step[v6];
+			fwd_input(e->f, FWD_PORT_WAN,
+				  raw_pkt(e, b, cut(b, whole, v6, off, n, i < 2)),
+				  NS_PER_S);
+			assert_int_equal(e->nout, i ? 0 : 3);
+		}
+		hl = v6 ? 62 : 34;
+		for (i = 0, off = 0; i < 3; i++, off += n) {
+			const uint8_t *o = e->out[i]->data;
+
+			assert_int_equal(e->out_port[i], FWD_PORT_WAN);
+			assert_memory_equal(o, h2_mac, 6);
+			n = e->out[i]->len - hl;
+			assert_int_equal(n, i < 2 ? step[v6] : pay - 2 * step[v6]);
+			if (!v6) {
+				assert_int_equal(rd16(o + 16), 20 + n);
+				assert_int_equal(rd16(o + 20),
+						 off / 8 | (i < 2 ? 0x2000 : 0));
+				assert_int_equal(frame_csum(o + 14, 20, 0), 0);
+				if (!i)
+					id = rd16(o + 18);
+				assert_int_equal(rd16(o + 18), id);
+			} else {
+				assert_int_equal(rd16(o + 18), 8 + n);
+				assert_int_equal(o[20], 44);
+				assert_int_equal(o[54], 58);
+				assert_int_equal(rd16(o + 56), off | (i < 2));
+				if (!i)
+					id = rd32(o + 58);
+				assert_int_equal(rd32(o + 58), id);
+			}
+			memcpy(reply + off, o + hl, n);
+		}
+		assert_int_equal(off, pay);
+		/* the echo, answered: same data, checksum right */
+		assert_int_equal(reply[0], v6 ? 129 : 0);
+		assert_memory_equal(reply + 4, whole + (v6 ? 58 : 38), pay - 4);
+		if (!v6)
+			assert_int_equal(frame_csum(reply, pay, 0), 0);
+		else
+			assert_int_equal(frame_csum(reply, pay,
+				pseudo6(e->out[0]->data + 22,
+					e->out[0]->data + 38, pay, 58)), 0);
+		assert_int_equal(e->st[1].reasm, (uint64_t)v6 + 1);
+		assert_int_equal(e->st[1].frags, 3 * ((uint64_t)v6 + 1));
+		/* two fragments held, one datagram taken in */
+		assert_int_equal(e->st[1].drop[DROP_LOCAL], 3 * ((uint64_t)v6 + 1));
+	}
+}
+
+/* Only the first fragment: after 30 s (IPv4) or 60 s (IPv6), "fragment
+ * reassembly time exceeded", quoting it; without it, nothing. */
+static void test_reassembly_time_exceeded(void **state)
+{
+	struct env *e = *state;
+	uint8_t whole[3200], b[1600];
+	int v6;
+
+	for (v6 = 0; v6 <= 1; v6++) {
+		uint64_t t = (v6 ? 60 : 30) * NS_PER_S + NS_PER_S;
+		uint32_t ql;
+		size_t fl;
+
+		big_ping(whole, v6);
+		clear_out(e);
+		fl = cut(b, whole, v6, 0, 1024, 1);
+		fwd_input(e->f, FWD_PORT_WAN, raw_pkt(e, b, fl), NS_PER_S);
+		/* and of another datagram, a later piece only */
+		fl = cut(b, whole, v6, 2048, 512, 1);
+		b[v6 ? 61 : 19] ^= 1;
+		if (!v6) {
+			put16(b + 24, 0);
+			put16(b + 24, frame_csum(b + 14, 20, 0));
+		}
+		fwd_input(e->f, FWD_PORT_WAN, raw_pkt(e, b, fl), NS_PER_S);
+		assert_int_equal(fwd_next_deadline(e->f), t);
+		assert_int_equal(e->nout, 0);
+		fwd_timer(e->f, t - 1);
+		assert_int_equal(e->nout, 0);
+		fwd_timer(e->f, t);
+		assert_int_equal(e->nout, 1);
+		{
+			const uint8_t *o = e->out[0]->data;
+			uint32_t ic = v6 ? 54 : 34;
+
+			assert_int_equal(o[ic], v6 ? 3 : 11);
+			assert_int_equal(o[ic + 1], 1);
+			/* the first fragment as it came, as much as fits */
+			ql = v6 ? 1024 + 48 : 548;
+			assert_int_equal(e->out[0]->len, ic + 8 + ql);
+			cut(b, whole, v6, 0, 1024, 1);
+			assert_memory_equal(o + ic + 8, b + 14, ql);
+		}
+		assert_int_equal(e->st[1].reasm_timeouts, 2 * ((uint64_t)v6 + 1));
+		fwd_timer(e->f, t + 100 * NS_PER_S);
+		assert_int_equal(e->nout, 1);
+	}
 }
 
 /* Only the destination reads destination options and routing headers:
@@ -2697,6 +2871,8 @@ int main(void)
 		T(test_local_protocols_as_linux),
 		T(test_hop_by_hop_options_as_linux),
 		T(test_local_extension_headers_as_linux),
+		T(test_fragmented_ping_answered_in_fragments),
+		T(test_reassembly_time_exceeded),
 		T(test_route_longest_prefix_match_and_default),
 		T(test_forward_decrements_ttl_keeps_checksum_and_rewrites_macs),
 		T(test_priority_tag_taken_as_none_other_vlans_dropped),

@@ -501,6 +501,7 @@ static void test_json_zero_port_has_every_key(void **state)
 		     "\"gso_kernel_sw\":0,\"icmp_sent\":0,"
 		     "\"icmp_limited_host\":0,\"icmp_limited_global\":0,"
 		     "\"redirects\":0,\"redirects_limited\":0,\"resets\":0,"
+		     "\"reasm\":0,\"reasm_timeouts\":0,"
 		     "\"solicits\":0,\"frags\":0,\"gso_frag\":0,"
 		     "\"gso_frag_segs\":0,\"segs_hist\":{},\"drop\":{},"
 		     "\"pass\":{},\"flush\":{}}\n");
@@ -524,6 +525,7 @@ static void test_json_known_counters_exact(void **state)
 			    "\"gso_kernel_sw\":1,\"icmp_sent\":0,"
 			    "\"icmp_limited_host\":0,\"icmp_limited_global\":0,"
 			    "\"redirects\":0,\"redirects_limited\":0,\"resets\":0,"
+			    "\"reasm\":0,\"reasm_timeouts\":0,"
 			    "\"solicits\":0,\"frags\":0,\"gso_frag\":0,"
 			    "\"gso_frag_segs\":0,"
 			    "\"segs_hist\":{\"2\":2,\"64\":1},"
@@ -540,7 +542,7 @@ static const char *const top_keys[] = {
 	"agg_segs", "gso_offload", "gso_software", "gso_segs",
 	"gso_kernel_sw", "icmp_sent", "icmp_limited_host",
 	"icmp_limited_global", "redirects", "redirects_limited", "resets",
-	"solicits", "frags", "gso_frag", "gso_frag_segs", "segs_hist", "drop",
+	"reasm", "reasm_timeouts", "solicits", "frags", "gso_frag", "gso_frag_segs", "segs_hist", "drop",
 	"pass",
 	"flush",
 };
@@ -589,6 +591,7 @@ static void test_json_escapes_port_name(void **state)
 		     "\"gso_kernel_sw\":0,\"icmp_sent\":0,"
 		     "\"icmp_limited_host\":0,\"icmp_limited_global\":0,"
 		     "\"redirects\":0,\"redirects_limited\":0,\"resets\":0,"
+		     "\"reasm\":0,\"reasm_timeouts\":0,"
 		     "\"solicits\":0,\"frags\":0,\"gso_frag\":0,"
 		     "\"gso_frag_segs\":0,\"segs_hist\":{},\"drop\":{},"
 		     "\"pass\":{},\"flush\":{}}\n");
