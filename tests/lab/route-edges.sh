@@ -1,25 +1,29 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Route mode against Linux's forwarding, one odd frame at a time:
-# neighbour solicitations and ARP requests, IP options, IPv6 options
-# and routing headers, TCP and UDP headers that do not hold together, broadcast and
-# anycast destinations, our own address as a source, and what is sent to
-# the router itself (TCP, UDP, UDP-Lite, protocols with and without a
-# handler).  Two routers side by side, as in route-kernel.sh: the kernel
-# forwarding (ICMP rate limits and automatic flow labels off, its other
+# Route mode against Linux's forwarding, one odd frame (or datagram in
+# fragments) at a time: neighbour solicitations and ARP requests, IP
+# options, IPv6 options and routing headers, TCP and UDP headers that do
+# not hold together, broadcast and anycast destinations, our own address
+# as a source, what is sent to the router itself (TCP, UDP, UDP-Lite,
+# protocols with and without a handler), and datagrams in fragments (for
+# the router: reassembled, refused or left to time out; passing through:
+# errors about a fragment that is not the first).  Two routers side by
+# side, as in route-kernel.sh: the kernel forwarding (ICMP rate limits
+# and automatic flow labels off, reassembly timeouts 1 s, its other
 # sysctls at their defaults) and grogso on packet ports
-# (--icmp-ratelimit=0 --icmp6-ratelimit=0).  Each frame goes from the
-# sender to each router; what comes back to the sender (not counting
-# what a router asks of its own accord: solicitations, ARP requests,
-# MLD) and what reaches the LAN end within 350 ms (1.2 s for the one
-# solicitation Linux answers after a random delay) is counted and
-# compared byte for byte (but for the IPv4 ID and header checksum of the
-# ICMP messages the routers make, the times in timestamp options, which
-# must be within 10 s of the sender's clock, and the checksum of an IPv6
-# TCP reset, which Linux hands to the veth unfinished and which must be
-# right in grogso's).  The counts Linux 6.18 gives, "back/to the LAN",
-# are in the table at the end.
+# (--icmp-ratelimit=0 --icmp6-ratelimit=0 --reasm-timeout=1).  Each
+# case's frames go from the sender to each router; what comes back to the
+# sender (not counting what a router asks of its own accord:
+# solicitations, ARP requests, MLD) and what reaches the LAN end within
+# 350 ms (1.2 s for the one solicitation Linux answers after a random
+# delay, 1.7 s for a reassembly timeout) is counted and compared byte for
+# byte (but for the IPv4 ID and header checksum of the ICMP messages the
+# routers make, the ID of the IPv6 fragments they cut, the times in
+# timestamp options, which must be within 10 s of the sender's clock, and
+# the checksum of an IPv6 TCP reset, which Linux hands to the veth
+# unfinished and which must be right in grogso's).  The counts Linux 6.18
+# gives, "back/to the LAN", are in the table at the end.
 # Exit 77 (skipped) without root, namespaces, tools, or GROGSO_SKIP_LAB=1.
 set -u
 LAB_PREFIX=re$$
