@@ -221,6 +221,7 @@ static void ingress(struct loop *L, struct lport *lp, struct pkt *p)
 {
 	struct stats_port *s = &lp->stats;
 	unsigned int vlen = lp->port.vnet_len;
+	enum pass_reason pass = PASS_NONE;
 	enum drop_reason why;
 	struct vnet_hdr h;
 
@@ -228,6 +229,12 @@ static void ingress(struct loop *L, struct lport *lp, struct pkt *p)
 	p->ts_ns = L->now_ns;
 	s->rx_bytes += p->len;
 	why = pkt_parse(p);
+	/* a broken IP header: a router drops the frame, a bridge passes it */
+	if (why != DROP_NONE && L->c->mode == CONFIG_MODE_BRIDGE) {
+		pass = pkt_l2_only(p, why);
+		if (pass != PASS_NONE)
+			why = DROP_NONE;
+	}
 	if (why == DROP_NONE) {
 		vnet_read(&h, p->data - vlen, vlen + p->len, vlen);
 		why = vnet_check(&h, p);
@@ -242,7 +249,10 @@ static void ingress(struct loop *L, struct lport *lp, struct pkt *p)
 	}
 	s->rx_pkts += wire_segs(p);
 	s->rx_gso += wire_segs(p) > 1;
-	if (lp->gro) {
+	if (pass != PASS_NONE) {
+		s->pass[pass]++;
+		fwd_input(L->fwd, lp->port.index, p, L->now_ns);
+	} else if (lp->gro) {
 		gro_receive(lp->gro, p, L->now_ns);
 	} else {
 		s->pass[PASS_GRO_OFF]++;

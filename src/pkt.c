@@ -414,6 +414,39 @@ enum drop_reason pkt_parse(struct pkt *p)
 	}
 }
 
+enum pass_reason pkt_l2_only(struct pkt *p, enum drop_reason why)
+{
+	uint16_t l3_off = p->l3_off, type = p->ethertype, tci = p->vlan_tci;
+	uint8_t has_vlan = p->has_vlan;
+	enum pass_reason pass;
+
+	switch (why) {
+	case DROP_IP_TRUNC:
+		pass = PASS_IP_TRUNC;
+		break;
+	case DROP_IP_VERSION:
+		pass = PASS_IP_VERSION;
+		break;
+	case DROP_IP_IHL:
+		pass = PASS_IP_IHL;
+		break;
+	case DROP_IP_LEN:
+		pass = PASS_IP_LEN;
+		break;
+	case DROP_IP_CSUM:
+		pass = PASS_IP_CSUM;
+		break;
+	default:
+		return PASS_NONE;
+	}
+	reset_state(p);
+	p->l3_off = l3_off;
+	p->ethertype = type;
+	p->vlan_tci = tci;
+	p->has_vlan = has_vlan;
+	return pass;
+}
+
 static int l4_is_tcp_udp(const struct pkt *p)
 {
 	return p->l4_off && (p->l4_proto == IPPROTO_TCP_ ||

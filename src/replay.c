@@ -192,6 +192,7 @@ static void report_read_error(struct replay *r, uint64_t n)
 static void handle_frame(struct replay *r, const struct pcap_pkthdr *h,
 			 const uint8_t *data)
 {
+	enum pass_reason pass;
 	enum drop_reason why;
 	struct pkt *p;
 
@@ -214,6 +215,13 @@ static void handle_frame(struct replay *r, const struct pcap_pkthdr *h,
 	p->port = 0;
 	p->ts_ns = r->now_ns;
 	why = pkt_parse(p);
+	/* as a bridge: a broken IP header goes through as it came */
+	pass = pkt_l2_only(p, why);
+	if (pass != PASS_NONE) {
+		r->st.pass[pass]++;
+		replay_emit(r, p);
+		return;
+	}
 	if (why != DROP_NONE) {
 		r->st.drop[why]++;
 		log_debug("%s: record %llu dropped: %s", r->in_name,

@@ -315,6 +315,16 @@ int pkt_copy_bits(const struct pkt *p, uint32_t off, void *out, uint32_t len);
 enum drop_reason pkt_parse(struct pkt *p);
 
 /*
+ * A frame pkt_parse refused with @why may still be a sound Ethernet
+ * frame whose IP header is broken: a bridge, which does not look at IP,
+ * passes it on (so does Linux's, its GRO letting the frame by).  For
+ * such a reason, make @p a frame parsed to L2 only (l3 NONE, nothing
+ * above read) and return the pass reason to count it under; else
+ * return PASS_NONE and leave @p alone.
+ */
+enum pass_reason pkt_l2_only(struct pkt *p, enum drop_reason why);
+
+/*
  * L3 datagram length (IPv4 total length, IPv6 payload length + 40); for
  * a frame that is neither, the bytes after l3_off.  Inline: GRO and GSO
  * ask for it on every packet.

@@ -73,7 +73,13 @@
 	X(TCP_DOFF, "tcp-doff")         /* TCP data offset < 5 */        \
 	X(UDP_LEN, "udp-len")           /* UDP length != IP payload, or < 8 */ \
 	X(UDP_FIXED, "udp-fixed-id")    /* --gro-udp-fixed-id=pass */    \
-	X(GSO_IN, "gso-input")          /* arrived as a super-packet */
+	X(GSO_IN, "gso-input")          /* arrived as a super-packet */  \
+	/* bridge mode and replay: an IP header a router would drop */  \
+	X(IP_TRUNC, "ip-truncated")                                     \
+	X(IP_VERSION, "ip-version")                                     \
+	X(IP_IHL, "ip-ihl")                                             \
+	X(IP_LEN, "ip-len")                                             \
+	X(IP_CSUM, "ip-csum")
 
 /*
  * Flushes: why an aggregate was completed.

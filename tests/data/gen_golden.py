@@ -206,6 +206,34 @@ def case_mix():
     return inp, exp
 
 
+def case_broken_ip():
+    """IP headers a router would drop: a bridge (and replay) passes the
+    frames on as they came, at once, beside a flow that aggregates"""
+    d1 = tcp4(1000, 1000, 21, sport=40004)
+    d2 = tcp4(2000, 1000, 22, flags="PA", sport=40004)
+    ok = bytearray(tcp4(9000, 100, 30, sport=40005))
+    csum = bytearray(ok)
+    csum[24] ^= 0x55                  # IPv4 header checksum
+    ihl = bytearray(ok)
+    ihl[14] = 0x44                    # IHL 4
+    trunc = bytes(ok[:14 + 12])       # 12 bytes of IP header
+    longer = bytearray(ok)
+    longer[16:18] = (1000).to_bytes(2, "big")   # length past the frame
+    longer[24:26] = b"\0\0"
+    c = sum(int.from_bytes(longer[i:i + 2], "big") for i in range(14, 34, 2))
+    while c > 0xffff:
+        c = (c & 0xffff) + (c >> 16)
+    longer[24:26] = (~c & 0xffff).to_bytes(2, "big")
+    version = bytearray(ok)
+    version[14] = 0x65                # IPv6's version in an IPv4 frame
+    bad = [bytes(csum), bytes(ihl), trunc, bytes(longer), bytes(version)]
+    inp = [d1, bad[0], d2] + bad[1:]
+    # d1 is held while the first broken frame goes by; d2 (PSH) closes
+    # the aggregate
+    exp = [bad[0], gro([d1, d2])] + bad[1:]
+    return inp, exp
+
+
 def case_udp_fixed():
     # fixed ID 0 with DF, as an unconnected PMTUDISC_DO socket sends
     return [udp4(0, 500, i * 500, sport=40003) for i in range(3)]
@@ -247,6 +275,10 @@ def main():
 
     inp, exp = case_mix()
     add("mix", timed(inp), exp, clean=0)
+
+    inp, exp = case_broken_ip()
+    add("broken-ip", timed(inp), exp, clean=0)
+    add("broken-ip-gro-off", timed(inp), inp, "--gro=off", clean=0)
 
     f = case_udp_fixed()
     add("udp4-fixed", timed(f), [gro(f)])

@@ -245,6 +245,49 @@ static void test_parse_ipv4_header_errors(void **state)
 	pkt_free(&pool, p);
 }
 
+/* What a bridge passes: broken IP headers, as L2-only frames with their
+ * pass reason; not frames broken below IP, nor sound ones. */
+static void test_l2_only_for_broken_ip_headers(void **state)
+{
+	static const enum drop_reason passed[] = {
+		DROP_IP_TRUNC, DROP_IP_VERSION, DROP_IP_IHL, DROP_IP_LEN,
+		DROP_IP_CSUM,
+	};
+	static const enum pass_reason as[] = {
+		PASS_IP_TRUNC, PASS_IP_VERSION, PASS_IP_IHL, PASS_IP_LEN,
+		PASS_IP_CSUM,
+	};
+	struct frame_spec s;
+	struct pkt *p;
+	size_t i;
+
+	(void)state;
+	frame_spec_init(&s, 0, 6);
+	s.vlan = 1;
+	s.vlan_tci = 7;
+	p = build(&s);
+	p->data[18 + 10] ^= 0x01;       /* the IPv4 header checksum */
+	assert_int_equal(pkt_parse(p), DROP_IP_CSUM);
+	assert_int_equal(pkt_l2_only(p, DROP_IP_CSUM), PASS_IP_CSUM);
+	assert_int_equal(p->l3, PKT_L3_NONE);
+	assert_int_equal(p->l4_off, 0);
+	assert_int_equal(p->pay_off, 0);
+	assert_int_equal(p->gso_size, 0);
+	assert_int_equal(p->csum, PKT_CSUM_UNKNOWN);
+	/* the tag stays: the frame leaves tagged as it came */
+	assert_int_equal(p->has_vlan, 1);
+	assert_int_equal(p->vlan_tci, 7);
+	assert_int_equal(p->l3_off, 18);
+	assert_int_equal(p->ethertype, 0x0800);
+	for (i = 0; i < sizeof(passed) / sizeof(passed[0]); i++)
+		assert_int_equal(pkt_l2_only(p, passed[i]), as[i]);
+	assert_int_equal(pkt_l2_only(p, DROP_NONE), PASS_NONE);
+	assert_int_equal(pkt_l2_only(p, DROP_RUNT), PASS_NONE);
+	assert_int_equal(pkt_l2_only(p, DROP_VLAN_TRUNC), PASS_NONE);
+	assert_int_equal(pkt_l2_only(p, DROP_VNET_GSO_TYPE), PASS_NONE);
+	pkt_free(&pool, p);
+}
+
 static void test_parse_ipv4_options_fragment_padding(void **state)
 {
 	static const uint8_t nop4[4] = { 1, 1, 1, 0 };
@@ -1029,6 +1072,7 @@ int main(void)
 		cmocka_unit_test(test_parse_runt_and_vlan_truncated),
 		cmocka_unit_test(test_parse_non_ip_is_not_an_error),
 		cmocka_unit_test(test_parse_ipv4_header_errors),
+		cmocka_unit_test(test_l2_only_for_broken_ip_headers),
 		cmocka_unit_test(test_parse_ipv4_options_fragment_padding),
 		cmocka_unit_test(test_parse_ipv6_header_errors),
 		cmocka_unit_test(test_parse_ipv6_walks_dstopts_and_routing),
