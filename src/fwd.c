@@ -2830,7 +2830,8 @@ static void local6_input(struct fwd *f, unsigned int in, struct pkt *p,
 		return;
 	}
 	if (fo && ip6_frag_thdr_truncated(p)) {
-		icmp6_error(f, in, p, ICMP6_PARAMPROB, ICMP6_HDR_INCOMP, 0, now);
+		icmp6_error(f, in, p, ICMP6_PARAMPROB, ICMP6_HDR_INCOMP, 0,
+			    now);
 		drop(f, in, p, DROP_REASM);
 		return;
 	}

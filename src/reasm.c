@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * reasm: reassembly of datagrams for grogso (see reasm.h for the rules).
  */
@@ -140,9 +140,9 @@ static struct queue *queue_find(struct reasm *r, int v4, uint32_t id,
 	for (i = 0; i < REASM_QUEUES; i++) {
 		struct queue *q = &r->q[i];
 
-		if (q->used && q->v4 == v4 && q->id == id && q->proto == proto &&
-		    q->iif == iif && !memcmp(q->src, src, alen) &&
-		    !memcmp(q->dst, dst, alen))
+		if (q->used && q->v4 == v4 && q->id == id &&
+		    q->proto == proto && q->iif == iif &&
+		    !memcmp(q->src, src, alen) && !memcmp(q->dst, dst, alen))
 			return q;
 	}
 	return NULL;
@@ -329,8 +329,9 @@ enum reasm_result reasm_input(struct reasm *r, const struct pkt *p,
 		more = (fo & IP4_MF) != 0;
 		pay = p->l3_off + hl;
 		end = offset + pkt_ip_len(p) - hl;
+		/* ip_frag_queue: cut to a multiple of 8 */
 		if (more && (end & 7))
-			end &= ~7u;     /* ip_frag_queue: cut to a multiple of 8 */
+			end &= ~7u;
 		id = get_be16(ip + 4);
 		proto = ip[9];
 		ecn = ip[1] & 3;
@@ -352,7 +353,8 @@ enum reasm_result reasm_input(struct reasm *r, const struct pkt *p,
 			return REASM_PARAMPROB;
 		}
 		id = get_be32(fh + 4);
-		if ((ip[24] == 0xff) || (ip[24] == 0xfe && (ip[25] & 0xc0) == 0x80))
+		/* a multicast or link-local destination: per port */
+		if (ip[24] == 0xff || (ip[24] == 0xfe && (ip[25] & 0xc0) == 0x80))
 			iif = port + 1;
 		ecn = (uint8_t)((get_be32(ip) >> 20) & 3);
 	}

@@ -1222,8 +1222,8 @@ static size_t big_ping(uint8_t *b, int v6)
 	}
 	n = ip6_frame(b, wan_mac, h2_mac, "2001:db8:2::2", "2001:db8:2::1", 64,
 		      58, icmp, sizeof(icmp), -1);
-	put16(b + 54 + 2, frame_csum(b + 54, sizeof(icmp),
-				     pseudo6(b + 22, b + 38, sizeof(icmp), 58)));
+	put16(b + 56, frame_csum(b + 54, sizeof(icmp),
+				 pseudo6(b + 22, b + 38, sizeof(icmp), 58)));
 	return n;
 }
 
@@ -1247,9 +1247,8 @@ static void test_fragmented_ping_answered_in_fragments(void **state)
 		for (i = 3; i-- > 0;) {
 			off = i * step[v6];
 			n = i == 2 ? pay - off : step[v6];
-			fwd_input(e->f, FWD_PORT_WAN,
-				  raw_pkt(e, b, cut(b, whole, v6, off, n, i < 2)),
-				  NS_PER_S);
+			n = (uint32_t)cut(b, whole, v6, off, n, i < 2);
+			fwd_input(e->f, FWD_PORT_WAN, raw_pkt(e, b, n), NS_PER_S);
 			assert_int_equal(e->nout, i ? 0 : 3);
 		}
 		hl = v6 ? 62 : 34;
@@ -1259,7 +1258,8 @@ static void test_fragmented_ping_answered_in_fragments(void **state)
 			assert_int_equal(e->out_port[i], FWD_PORT_WAN);
 			assert_memory_equal(o, h2_mac, 6);
 			n = e->out[i]->len - hl;
-			assert_int_equal(n, i < 2 ? step[v6] : pay - 2 * step[v6]);
+			assert_int_equal(n, i < 2 ? step[v6] :
+					    pay - 2 * step[v6]);
 			if (!v6) {
 				assert_int_equal(rd16(o + 16), 20 + n);
 				assert_int_equal(rd16(o + 20),
