@@ -86,7 +86,7 @@ if [ "$fuzz_seconds" -gt 0 ] && command -v clang >/dev/null; then
 	step "fuzzing, ${fuzz_seconds}s per harness"
 	rm -rf build/fuzz
 	mkdir -p build/fuzz
-	harnesses=(parse gro gso fwd)
+	harnesses=(parse gro gso fwd reasm)
 	(cd build/fuzz && ../../configure -q --enable-fuzz CC=clang && make -s -j"$jobs" \
 		"${harnesses[@]/#/tests/fuzz/fuzz_}")
 	pids=()
