@@ -2331,6 +2331,30 @@ static void local_l4(struct fwd *f, unsigned int in, struct pkt *p,
 }
 
 /*
+ * End the datagrams in pieces whose time is up at @now: "fragment
+ * reassembly time exceeded" to the sender, quoting the first fragment,
+ * when it came (ip_expire, ip6frag_expire_frag_queue).  From the timer,
+ * and before a fragment is taken in, since Linux's timer would have
+ * ended its datagram already.
+ */
+static void reasm_expire_due(struct fwd *f, uint64_t now)
+{
+	unsigned int port;
+	struct pkt *head;
+
+	while (reasm_expire(f->reasm, now, &head, &port)) {
+		f->stats[port]->reasm_timeouts++;
+		if (!head)
+			continue;
+		head->port = port;
+		head->ts_ns = now;
+		icmp_error(f, port, head, ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME,
+			   ICMP6_TIME_EXCEED, ICMP6_EXC_FRAGTIME, 0, now);
+		pkt_free(f->pool, head);
+	}
+}
+
+/*
  * Hand fragment @p for us to the reassembler (its IPv6 fragment header
  * at @frag_off, named by the byte at @nh_off from the IPv6 header).
  * Returns the whole datagram when @p completed it (@p is freed: from
@@ -2345,6 +2369,7 @@ static struct pkt *reasm_take(struct fwd *f, unsigned int in, struct pkt *p,
 	struct pkt *whole;
 	uint32_t ptr = 0;
 
+	reasm_expire_due(f, now);
 	switch (reasm_input(f->reasm, p, frag_off, nh_off, in, now, &whole,
 			    &ptr)) {
 	case REASM_HELD:
@@ -3355,26 +3380,12 @@ void fwd_input(struct fwd *f, unsigned int in_port, struct pkt *p,
 
 uint64_t fwd_timer(struct fwd *f, uint64_t now_ns)
 {
-	unsigned int port;
 	uint64_t next = 0;
-	struct pkt *head;
 	int i;
 
 	if (f->mode == CONFIG_MODE_BRIDGE)
 		return 0;
-	/* datagrams whose time ran out: "fragment reassembly time
-	 * exceeded" to the sender, quoting the first fragment, when it
-	 * came (ip_expire, ip6frag_expire_frag_queue) */
-	while (reasm_expire(f->reasm, now_ns, &head, &port)) {
-		f->stats[port]->reasm_timeouts++;
-		if (!head)
-			continue;
-		head->port = port;
-		head->ts_ns = now_ns;
-		icmp_error(f, port, head, ICMP_TIME_EXCEEDED, ICMP_EXC_FRAGTIME,
-			   ICMP6_TIME_EXCEED, ICMP6_EXC_FRAGTIME, 0, now_ns);
-		pkt_free(f->pool, head);
-	}
+	reasm_expire_due(f, now_ns);
 	next = reasm_next_expiry(f->reasm);
 	for (i = 0; i < FWD_NEIGH_MAX; i++) {
 		struct fwd_neigh *n = &f->neigh[i];

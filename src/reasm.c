@@ -68,6 +68,9 @@ struct queue {
 					 * header, from the IPv6 header */
 	unsigned int port;              /* of the last fragment (Linux's iif) */
 	uint64_t expires;
+	uint32_t others;                /* IPv4: fragments from the same source
+					 * to other datagrams since this one's
+					 * last (Linux's inet_peer rid) */
 	struct pkt *buf;                /* payload at PAY_AT */
 	uint32_t nruns;
 	struct run run[REASM_RUNS];     /* by offset */
@@ -175,6 +178,37 @@ static struct queue *queue_new(struct reasm *r, int v4, uint32_t id,
 	/* the time runs from the first fragment and is never extended */
 	q->expires = now + (v4 ? r->tmo4 : r->tmo6);
 	return q;
+}
+
+/*
+ * IPv4 fragment for @q from @src: ip_frag_too_far.  Every other
+ * datagram from the same source counts one more fragment that came in
+ * between; when 64 (net.ipv4.ipfrag_max_dist) or more came between two
+ * fragments of @q, it is taken for one whose remaining fragments are
+ * lost, and begins again (ip_frag_reinit): what it held is dropped and
+ * its time starts anew, though the sizes of the largest fragments
+ * (with and without DF) stay, as in Linux.
+ */
+static void too_far(struct reasm *r, struct queue *q, const uint8_t *src,
+		    uint64_t now)
+{
+	unsigned int i;
+
+	for (i = 0; i < REASM_QUEUES; i++) {
+		struct queue *o = &r->q[i];
+
+		if (o != q && o->used && o->v4 && !memcmp(o->src, src, 4))
+			o->others++;
+	}
+	if (q->nruns && q->others >= REASM_MAX_DIST) {
+		q->flags = 0;
+		q->len = 0;
+		q->meat = 0;
+		q->nruns = 0;
+		q->ecn = 0;
+		q->expires = now + r->tmo4;
+	}
+	q->others = 0;
 }
 
 enum insert { INS_OK, INS_DUP, INS_OVERLAP, INS_FULL };
@@ -370,6 +404,8 @@ enum reasm_result reasm_input(struct reasm *r, const struct pkt *p,
 		return REASM_NO_ROOM;
 
 	/* ip_frag_queue / ip6_frag_queue, in their order */
+	if (v4)
+		too_far(r, q, ip + 12, now);
 	if (!more) {
 		/* the end: nothing held may lie past it, and an earlier
 		 * last fragment must have said the same */

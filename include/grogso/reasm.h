@@ -21,6 +21,9 @@
  *    too), unless it lies inside one "run" of fragments that arrived
  *    back to back, which makes it a duplicate, dropped on its own.
  *
+ * An IPv4 datagram that 64 fragments of other datagrams from its source
+ * overtook between two of its own starts again, what it held dropped.
+ *
  * A complete datagram gets the first fragment's headers with its
  * length, the ECN bits of all its fragments (a mix of ECN-capable and
  * not is refused) and, IPv4, DF when the largest fragment had it; IPv6
@@ -43,6 +46,7 @@
 #define REASM_HDR_MAX 512               /* L2 + IP headers of a first fragment */
 #define REASM_TIMEOUT4_NS 30000000000ull /* net.ipv4.ipfrag_time */
 #define REASM_TIMEOUT6_NS 60000000000ull /* net.ipv6.ip6frag_time */
+#define REASM_MAX_DIST 64               /* net.ipv4.ipfrag_max_dist */
 
 enum reasm_result {
 	REASM_HELD = 0,                 /* kept; the datagram is not whole yet */

@@ -393,6 +393,47 @@ static void test_expiry_gives_back_a_cut_fragment_cut(void **state)
 	pkt_free(&e->pool, head);
 }
 
+/* 64 fragments of other datagrams from the same source between two of
+ * one datagram: it starts again, what it held dropped (Linux's
+ * ipfrag_max_dist); 63 do not. */
+static void test_ipv4_overtaken_64_times_starts_again(void **state)
+{
+	struct env *e = *state;
+	uint32_t pay = WHOLE_PAY + 8;
+	struct pkt *out;
+	int round, i;
+
+	build_whole(e, 0);
+	for (round = 63; round <= 64; round++) {
+		assert_int_equal(feed_simple(e, 0, 1480, 1, &out), REASM_HELD);
+		put16(e->whole + 18, 0x1111);   /* another datagram */
+		for (i = 0; i < round; i++)
+			feed_simple(e, 1480, 1480, 1, &out);
+		put16(e->whole + 18, 0x4242);
+		if (round == 63) {
+			assert_int_equal(feed_simple(e, 1480, pay - 1480, 0, &out),
+					 REASM_DONE);
+			assert_whole(e, out);
+			continue;
+		}
+		/* the last fragment finds nothing held but itself... */
+		assert_int_equal(feed_simple(e, 1480, pay - 1480, 0, &out),
+				 REASM_HELD);
+		/* ...and the first, sent again, completes the datagram */
+		assert_int_equal(feed_simple(e, 0, 1480, 1, &out), REASM_DONE);
+		assert_whole(e, out);
+	}
+	/* IPv6 has no such limit */
+	build_whole(e, 1);
+	assert_int_equal(feed_simple(e, 0, 1448, 1, &out), REASM_HELD);
+	e->whole[14 + 39] ^= 1;         /* the same source, elsewhere */
+	for (i = 0; i < 100; i++)
+		feed_simple(e, 1448, 1448, 1, &out);
+	e->whole[14 + 39] ^= 1;
+	assert_int_equal(feed_simple(e, 1448, pay - 1448, 0, &out), REASM_DONE);
+	assert_whole(e, out);
+}
+
 static void test_queues_bounded(void **state)
 {
 	struct env *e = *state;
@@ -429,6 +470,7 @@ int main(void)
 		T(test_df_kept_only_when_the_largest_had_it),
 		T(test_expiry_gives_back_the_first_fragment),
 		T(test_expiry_gives_back_a_cut_fragment_cut),
+		T(test_ipv4_overtaken_64_times_starts_again),
 		T(test_queues_bounded),
 	};
 
