@@ -484,17 +484,18 @@ static struct pkt *head_frag(struct reasm *r, struct queue *q)
 	uint32_t start = place_headers(q, q->hdr_len, q->head_len);
 	uint8_t *ip = q->buf->buf + start + q->l3_off, saved[4];
 	uint32_t hl = q->hdr_len - q->l3_off;
+	int cut = q->v4 && get_be16(ip + 2) != hl + q->head_len;
 	struct pkt *p;
 
-	memcpy(saved, ip + 2, 2);
-	memcpy(saved + 2, ip + 10, 2);
-	if (q->v4 && get_be16(ip + 2) != hl + q->head_len) {
+	if (cut) {
+		memcpy(saved, ip + 2, 2);
+		memcpy(saved + 2, ip + 10, 2);
 		put_be16(ip + 2, (uint16_t)(hl + q->head_len));
 		put_be16(ip + 10, 0);
 		put_be16(ip + 10, csum_ip4_header(ip, hl));
 	}
 	p = take_buf(r, q, start, q->hdr_len + q->head_len);
-	if (p) {
+	if (p && cut) {
 		memcpy(ip + 2, saved, 2);
 		memcpy(ip + 10, saved + 2, 2);
 	}
