@@ -80,6 +80,7 @@ struct queue {
 struct reasm {
 	struct pkt_pool *pool;
 	uint64_t tmo4, tmo6;
+	uint32_t nq, max_q;             /* datagrams held, and the most */
 	struct queue q[REASM_QUEUES];
 };
 
@@ -90,6 +91,10 @@ struct reasm *reasm_create(struct pkt_pool *pool)
 	if (!r)
 		return NULL;
 	r->pool = pool;
+	/* a flood of fragments must not starve the forwarding path of
+	 * buffers: an eighth of the pool at most */
+	r->max_q = pool->count / 8 < REASM_QUEUES ? pool->count / 8 :
+		   REASM_QUEUES;
 	r->tmo4 = REASM_TIMEOUT4_NS;
 	r->tmo6 = REASM_TIMEOUT6_NS;
 	return r;
@@ -101,6 +106,7 @@ static void queue_free(struct reasm *r, struct queue *q)
 		pkt_free(r->pool, q->buf);
 	q->buf = NULL;
 	q->used = 0;
+	r->nq--;
 }
 
 void reasm_destroy(struct reasm *r)
@@ -159,6 +165,8 @@ static struct queue *queue_new(struct reasm *r, int v4, uint32_t id,
 	struct queue *q = NULL;
 	unsigned int i;
 
+	if (r->nq >= r->max_q)
+		return NULL;
 	for (i = 0; i < REASM_QUEUES && !q; i++)
 		if (!r->q[i].used)
 			q = &r->q[i];
@@ -169,6 +177,7 @@ static struct queue *queue_new(struct reasm *r, int v4, uint32_t id,
 	if (!q->buf)
 		return NULL;
 	q->used = 1;
+	r->nq++;
 	q->v4 = (uint8_t)v4;
 	q->id = id;
 	q->proto = proto;

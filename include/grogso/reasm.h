@@ -41,7 +41,8 @@
 
 #include "grogso/pkt.h"
 
-#define REASM_QUEUES 64                 /* datagrams in pieces at once */
+#define REASM_QUEUES 64                 /* datagrams in pieces at once (and no
+					 * more than an eighth of the pool) */
 #define REASM_RUNS 256                  /* gaps a datagram may have */
 #define REASM_HDR_MAX 512               /* L2 + IP headers of a first fragment */
 #define REASM_TIMEOUT4_NS 30000000000ull /* net.ipv4.ipfrag_time */

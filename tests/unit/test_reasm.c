@@ -127,7 +127,7 @@ static int setup(void **state)
 	struct env *e = calloc(1, sizeof(*e));
 
 	assert_non_null(e);
-	assert_int_equal(pkt_pool_init(&e->pool, 256), 0);
+	assert_int_equal(pkt_pool_init(&e->pool, 8 * REASM_QUEUES + 64), 0);
 	e->r = reasm_create(&e->pool);
 	assert_non_null(e->r);
 	*state = e;
@@ -455,6 +455,45 @@ static void test_queues_bounded(void **state)
 	pkt_free(&e->pool, out);
 }
 
+/* A small pool: reassembly holds no more than an eighth of it. */
+static void test_queues_bounded_by_the_pool(void **state)
+{
+	struct pkt_pool pool;
+	struct reasm *r;
+	struct pkt *p, *out;
+	uint32_t ptr;
+	uint8_t b[100];
+	int i;
+
+	(void)state;
+	assert_int_equal(pkt_pool_init(&pool, 80), 0);
+	r = reasm_create(&pool);
+	assert_non_null(r);
+	memset(b, 0, sizeof(b));
+	memcpy(b + 12, "\x08\x00\x45\x00\x00\x30", 6);   /* 48 bytes */
+	b[20] = 0x20;                   /* MF, offset 0 */
+	b[22] = 64;
+	b[23] = 17;
+	b[26] = 10;
+	b[30] = 10;
+	for (i = 0; i < 11; i++) {
+		b[19] = (uint8_t)i;     /* a datagram per ID */
+		put16(b + 24, 0);
+		put16(b + 24, frame_csum(b + 14, 20, 0));
+		p = pkt_alloc(&pool);
+		memcpy(p->data, b, 14 + 48);
+		p->len = 14 + 48;
+		assert_int_equal(pkt_parse(p), DROP_NONE);
+		assert_int_equal(reasm_input(r, p, 0, 0, 0, 0, &out, &ptr),
+				 i < 10 ? REASM_HELD : REASM_NO_ROOM);
+		pkt_free(&pool, p);
+	}
+	assert_int_equal(pool.nfree, 70);
+	reasm_destroy(r);
+	assert_int_equal(pool.nfree, 80);
+	pkt_pool_destroy(&pool);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -472,6 +511,7 @@ int main(void)
 		T(test_expiry_gives_back_a_cut_fragment_cut),
 		T(test_ipv4_overtaken_64_times_starts_again),
 		T(test_queues_bounded),
+		T(test_queues_bounded_by_the_pool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
