@@ -1278,6 +1278,37 @@ static uint32_t ip6_upper(const struct pkt *p, uint8_t *proto, int *nonfirst,
 }
 
 /*
+ * The offset field (offset and M flag) of the last fragment header in
+ * @p's chain of IPv6 extension headers, or 0 when there is none.
+ */
+static uint16_t ip6_frag_field(const struct pkt *p)
+{
+	const uint8_t *ip = p->data + p->l3_off;
+	uint32_t end = pkt_ip_len(p), off = IPV6_HLEN;
+	uint16_t field = 0;
+	uint8_t next = ip[6];
+	int n;
+
+	if (end > p->len - p->l3_off)
+		end = p->len - p->l3_off;
+	for (n = 0; n < IP6_EXT_WALK_MAX && off < end && end - off >= 8; n++) {
+		if (next == IP6_NEXT_FRAGMENT) {
+			field = get_be16(ip + off + 2);
+			next = ip[off];
+			off += IP6_FRAG_HLEN;
+		} else if (next == IP6_NEXT_HOPOPTS ||
+			   next == IP6_NEXT_ROUTING ||
+			   next == IP6_NEXT_DSTOPTS) {
+			next = ip[off];
+			off += ((uint32_t)ip[off + 1] + 1) * 8;
+		} else {
+			break;
+		}
+	}
+	return field;
+}
+
+/*
  * Copy the first @len bytes of @p's IP datagram to @out for an ICMP
  * error.  An aggregate's payload may lie in its fragment chain, past the
  * linear part, so the copy walks the chain (skb_copy_bits in Linux's
@@ -1397,9 +1428,13 @@ static void icmp6_error(struct fwd *f, unsigned int in, const struct pkt *p,
 		return;
 	if (ip6_mcast(ip + 8) || is_zero(ip + 8, 16))
 		return;
+	/* an ICMPv6 error is not answered, nor an ICMPv6 header that is
+	 * not there; but one that fragmentation left out might be any
+	 * message, and Linux's is_ineligible lets it be */
 	up = ip6_upper(p, &proto, &nonfirst, NULL);
 	if (up && proto == IPPROTO_ICMPV6_ &&
-	    (up >= p->l3_off + ip_len || p->data[up] < 128))
+	    (up >= p->l3_off + ip_len ? !ip6_frag_field(p) :
+	     p->data[up] < 128))
 		return;
 	if (type != ICMP6_PKT_TOOBIG &&
 	    !icmp_allow(f, in, AF_INET6, ip + 8, now))

@@ -379,6 +379,10 @@ CASES = [
                             Raw(b"l" * 2000), TWO)[1:]),
     ("frag6-later-hlim1", cut(IPv6(src=S6, dst="2001:db8:1::2", hlim=1) /
                               u() / Raw(b"l" * 2000), TWO6)[1:]),
+    # a first fragment that holds none of its ICMPv6 header: it might be
+    # an error or not, and Linux answers it
+    ("frag6-icmp-cut-hlim1", IPv6(src=S6, dst="2001:db8:1::2", hlim=1, nh=44) /
+     Raw(bytes([58, 0, 0, 1, 0, 0, 0, 7]))),
     ("frag6-nested", cut(IPv6(src=S6, dst="2001:db8:2::1") /
                          IPv6ExtHdrFragment(id=9) / u() / Raw(b"n" * 2000),
                          [(0, 1448, 1), (1448, 588, 0)])),
@@ -607,6 +611,7 @@ frag6-atomic-echo 1/0
 frag6-atomic-ns 0/0
 frag-later-ttl1 0/0
 frag6-later-hlim1 1/0
+frag6-icmp-cut-hlim1 1/0
 frag6-nested 1/0"
 [ "$PIM" = 1 ] || want=$(grep -v '^pim ' <<<"$want")
 fails=0
