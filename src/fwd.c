@@ -1996,6 +1996,20 @@ static void neigh_fail(struct fwd *f, struct fwd_neigh *n, uint64_t now)
 		struct pkt *next = p->next;
 
 		p->next = NULL;
+		/* Linux takes IPv4 options in again before it answers
+		 * (ipv4_send_dest_unreach): this hop fills one more slot,
+		 * and options it now finds wrong mean no answer at all */
+		if (p->l3 == PKT_L3_IPV4 && p->ip_opts) {
+			p->opt_rr = 0;
+			p->opt_ts = 0;
+			p->opt_cipso = 0;
+			p->opt_flags = 0;
+			if (ip4_opts_input(f, p->port, p, 0, now) > 0) {
+				drop(f, p->port, p, DROP_NEIGH);
+				p = next;
+				continue;
+			}
+		}
 		icmp_error(f, p->port, p, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH,
 			   ICMP6_DEST_UNREACH, ICMP6_ADDR_UNREACH, 0, now);
 		drop(f, p->port, p, DROP_NEIGH);
