@@ -1223,10 +1223,12 @@ static int icmp4_is_error(uint8_t type)
  * Walk @p's IPv6 extension headers to the upper-layer header.  Returns
  * its offset from p->data with *proto set (and, if @field is not NULL,
  * *field the offset from the IPv6 header of the byte that names it), or
- * 0 when the chain is truncated or too long.  *nonfirst is set for a
- * fragment with a non-zero offset, whose upper-layer header is elsewhere.
+ * 0 when the chain is truncated or too long.  *frag is the offset field
+ * (offset and M flag) of the last fragment header passed, 0 for none; a
+ * fragment with a non-zero offset, whose upper-layer header is
+ * elsewhere, ends the walk with 0 returned.
  */
-static uint32_t ip6_upper(const struct pkt *p, uint8_t *proto, int *nonfirst,
+static uint32_t ip6_upper(const struct pkt *p, uint8_t *proto, uint16_t *frag,
 			  uint32_t *field)
 {
 	const uint8_t *ip = p->data + p->l3_off;
@@ -1242,7 +1244,7 @@ static uint32_t ip6_upper(const struct pkt *p, uint8_t *proto, int *nonfirst,
 	if (off > end)
 		return 0;
 
-	*nonfirst = 0;
+	*frag = 0;
 	for (n = 0; n < IP6_EXT_WALK_MAX; n++) {
 		switch (next) {
 		case IP6_NEXT_HOPOPTS:
@@ -1259,10 +1261,9 @@ static uint32_t ip6_upper(const struct pkt *p, uint8_t *proto, int *nonfirst,
 		case IP6_NEXT_FRAGMENT:
 			if (end - off < 8)
 				return 0;
-			if (get_be16(p->data + off + 2) & 0xfff8) {
-				*nonfirst = 1;
+			*frag = get_be16(p->data + off + 2);
+			if (*frag & 0xfff8)
 				return 0;
-			}
 			next = p->data[off];
 			at = off - p->l3_off;
 			off += 8;
@@ -1275,37 +1276,6 @@ static uint32_t ip6_upper(const struct pkt *p, uint8_t *proto, int *nonfirst,
 		}
 	}
 	return 0;
-}
-
-/*
- * The offset field (offset and M flag) of the last fragment header in
- * @p's chain of IPv6 extension headers, or 0 when there is none.
- */
-static uint16_t ip6_frag_field(const struct pkt *p)
-{
-	const uint8_t *ip = p->data + p->l3_off;
-	uint32_t end = pkt_ip_len(p), off = IPV6_HLEN;
-	uint16_t field = 0;
-	uint8_t next = ip[6];
-	int n;
-
-	if (end > p->len - p->l3_off)
-		end = p->len - p->l3_off;
-	for (n = 0; n < IP6_EXT_WALK_MAX && off < end && end - off >= 8; n++) {
-		if (next == IP6_NEXT_FRAGMENT) {
-			field = get_be16(ip + off + 2);
-			next = ip[off];
-			off += IP6_FRAG_HLEN;
-		} else if (next == IP6_NEXT_HOPOPTS ||
-			   next == IP6_NEXT_ROUTING ||
-			   next == IP6_NEXT_DSTOPTS) {
-			next = ip[off];
-			off += ((uint32_t)ip[off + 1] + 1) * 8;
-		} else {
-			break;
-		}
-	}
-	return field;
 }
 
 /*
@@ -1418,7 +1388,7 @@ static void icmp6_error(struct fwd *f, unsigned int in, const struct pkt *p,
 	const uint8_t *src;
 	uint8_t *o, *icmp, proto = 0;
 	struct pkt *q;
-	int nonfirst;
+	uint16_t frag;
 	/* RFC 4443 2.4(e.3): an option whose type asks for it is reported
 	 * even to a multicast destination */
 	int any_dst = type == ICMP6_PARAMPROB && code == ICMP6_UNK_OPTION &&
@@ -1431,10 +1401,9 @@ static void icmp6_error(struct fwd *f, unsigned int in, const struct pkt *p,
 	/* an ICMPv6 error is not answered, nor an ICMPv6 header that is
 	 * not there; but one that fragmentation left out might be any
 	 * message, and Linux's is_ineligible lets it be */
-	up = ip6_upper(p, &proto, &nonfirst, NULL);
+	up = ip6_upper(p, &proto, &frag, NULL);
 	if (up && proto == IPPROTO_ICMPV6_ &&
-	    (up >= p->l3_off + ip_len ? !ip6_frag_field(p) :
-	     p->data[up] < 128))
+	    (up >= p->l3_off + ip_len ? !frag : p->data[up] < 128))
 		return;
 	if (type != ICMP6_PKT_TOOBIG &&
 	    !icmp_allow(f, in, AF_INET6, ip + 8, now))
@@ -2887,8 +2856,9 @@ static void local6_input(struct fwd *f, unsigned int in, struct pkt *p,
 	uint32_t end = p->l3_off + pkt_ip_len(p), up, ilen, fo, nh_off = 0;
 	uint32_t field = 0;
 	const uint8_t *icmp;
+	uint16_t frag;
 	uint8_t proto = 0;
-	int nonfirst, atomic;
+	int atomic;
 
 	if (ip6_local_ext(f, in, p, !fragmented, &fo, &nh_off, &atomic, now)) {
 		drop(f, in, p, DROP_IP_OPTIONS);
@@ -2915,8 +2885,8 @@ static void local6_input(struct fwd *f, unsigned int in, struct pkt *p,
 			local6_input(f, in, p, 1, now);
 		return;
 	}
-	up = ip6_upper(p, &proto, &nonfirst, &field);
-	if (!up || nonfirst) {
+	up = ip6_upper(p, &proto, &frag, &field);
+	if (!up || (frag & 0xfff8)) {
 		drop(f, in, p, DROP_CONTROL);
 		return;
 	}

@@ -160,6 +160,25 @@ size_t frame_build(const struct frame_spec *s, uint8_t *out, size_t cap)
 	return total;
 }
 
+struct pkt *frame_copy_pkt(struct pkt_pool *pool, const uint8_t *b,
+			   size_t len)
+{
+	struct pkt *p;
+
+	if (len > PKT_DATA_MAX)
+		return NULL;
+	p = pkt_alloc(pool);
+	if (!p)
+		return NULL;
+	memcpy(p->data, b, len);
+	p->len = (uint32_t)len;
+	if (pkt_parse(p) != DROP_NONE) {
+		pkt_free(pool, p);
+		return NULL;
+	}
+	return p;
+}
+
 struct pkt *frame_pkt(struct pkt_pool *pool, const struct frame_spec *s)
 {
 	struct pkt *p = pkt_alloc(pool);

@@ -65,6 +65,11 @@ size_t frame_build(const struct frame_spec *s, uint8_t *out, size_t cap);
  * parse fails. */
 struct pkt *frame_pkt(struct pkt_pool *pool, const struct frame_spec *s);
 
+/* Copy the @len bytes of frame @b into a buffer from @pool and pkt_parse
+ * it; NULL if the pool is empty, the frame too long or the parse fails. */
+struct pkt *frame_copy_pkt(struct pkt_pool *pool, const uint8_t *b,
+			   size_t len);
+
 /* A plain RFC 1071 checksum, folded and inverted. */
 uint16_t frame_csum(const uint8_t *b, size_t len, uint32_t init);
 

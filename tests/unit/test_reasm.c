@@ -54,17 +54,6 @@ static void build_whole(struct env *e, int v6)
 	assert_true(e->whole_len > 0);
 }
 
-static struct pkt *raw(struct env *e, const uint8_t *b, size_t n)
-{
-	struct pkt *p = pkt_alloc(&e->pool);
-
-	assert_non_null(p);
-	memcpy(p->data, b, n);
-	p->len = (uint32_t)n;
-	assert_int_equal(pkt_parse(p), DROP_NONE);
-	return p;
-}
-
 /*
  * Feed the fragment of the test datagram holding payload bytes [@off,
  * @off + @n) (payload: what follows the IP header), more to come if
@@ -108,7 +97,8 @@ static enum reasm_result feed(struct env *e, uint32_t off, uint32_t n, int mf,
 		memcpy(b + 62, pay, n);
 		len = 62 + n;
 	}
-	p = raw(e, b, len);
+	p = frame_copy_pkt(&e->pool, b, len);
+	assert_non_null(p);
 	res = reasm_input(e->r, p, e->v6 ? 54 : 0, 6, 0, now, out, ptr);
 	pkt_free(&e->pool, p);
 	return res;
@@ -480,10 +470,8 @@ static void test_queues_bounded_by_the_pool(void **state)
 		b[19] = (uint8_t)i;     /* a datagram per ID */
 		put16(b + 24, 0);
 		put16(b + 24, frame_csum(b + 14, 20, 0));
-		p = pkt_alloc(&pool);
-		memcpy(p->data, b, 14 + 48);
-		p->len = 14 + 48;
-		assert_int_equal(pkt_parse(p), DROP_NONE);
+		p = frame_copy_pkt(&pool, b, 14 + 48);
+		assert_non_null(p);
 		assert_int_equal(reasm_input(r, p, 0, 0, 0, 0, &out, &ptr),
 				 i < 10 ? REASM_HELD : REASM_NO_ROOM);
 		pkt_free(&pool, p);
