@@ -448,9 +448,19 @@ static int setup_ports(struct loop *L)
 {
 	static const char *const names[FWD_NPORTS] = { "lan", "wan" };
 	const char *specs[FWD_NPORTS] = { L->c->lan, L->c->wan };
+	enum port_kind kind[FWD_NPORTS];
+	char ifname[FWD_NPORTS][IF_NAMESIZE];
 	unsigned int i;
 	int err;
 
+	/* one interface for both ports would send every frame back in */
+	if (!port_parse_spec(specs[0], &kind[0], ifname[0]) &&
+	    !port_parse_spec(specs[1], &kind[1], ifname[1]) &&
+	    !strcmp(ifname[0], ifname[1])) {
+		log_err("--lan and --wan are the same interface, %s: grogso "
+			"forwards between two", ifname[0]);
+		return -EINVAL;
+	}
 	for (i = 0; i < FWD_NPORTS; i++)
 		L->stats[i] = &L->p[i].stats;
 	for (i = 0; i < FWD_NPORTS; i++) {
@@ -461,6 +471,13 @@ static int setup_ports(struct loop *L)
 				&L->pool, &lp->stats, L->stats, L->ev);
 		if (err)
 			return err;
+		/* the same one under another name (an altname) */
+		if (i && lp->port.caps.ifindex == L->p[0].port.caps.ifindex) {
+			log_err("--lan and --wan are the same interface, %s "
+				"(ifindex %d): grogso forwards between two",
+				L->p[0].port.ifname, lp->port.caps.ifindex);
+			return -EINVAL;
+		}
 		if (L->c->gro_on) {
 			lp->gro = gro_create(&L->c->gro, &L->pool, &lp->stats,
 					     gro_emit, lp);

@@ -93,6 +93,7 @@ static int link_parse(const struct nlmsghdr *nlh, struct nl_link *l)
 	mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, tb);
 	l->ifindex = ifm->ifi_index;
 	l->flags = ifm->ifi_flags;
+	l->type = ifm->ifi_type;
 	l->carrier = !!(ifm->ifi_flags & IFF_RUNNING);
 	if (tb[IFLA_IFNAME])
 		snprintf(l->name, sizeof(l->name), "%s",

@@ -53,6 +53,7 @@
 #include <ifaddrs.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <net/if_arp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,11 +124,17 @@ static void kernel_gro_check(struct port *pt, const struct config *c)
 	if (!any)
 		return;
 	if (c->kernel_gro != CONFIG_KGRO_OFF) {
-		log_warn("%s: %s: kernel %s%s%s is on: segments arrive merged and "
-			 "the fixed-ID bit is lost (--kernel-gro=off turns it off)",
-			 pt->name, pt->ifname,
-			 on[0] > 0 ? "rx-gro " : "", on[1] > 0 ? "rx-gro-list " : "",
-			 on[2] > 0 ? "rx-udp-gro-forwarding" : "");
+		char list[64] = "";
+
+		for (i = 0; i < 3; i++)
+			if (on[i] > 0)
+				snprintf(list + strlen(list),
+					 sizeof(list) - strlen(list), "%s%s",
+					 *list ? ", " : "", kgro_names[i]);
+		log_warn("%s: %s: kernel %s %s on: segments arrive merged and "
+			 "the fixed-ID bit is lost (--kernel-gro=off turns %s off)",
+			 pt->name, pt->ifname, list, strchr(list, ',') ? "are" : "is",
+			 strchr(list, ',') ? "them" : "it");
 		return;
 	}
 	err = nl_features_set(pt->ifname, kgro_names, off, 3);
@@ -312,6 +319,31 @@ static int ring_setup(struct port *pt, unsigned int mtu, uint32_t frames,
 	return 0;
 }
 
+/* What a link type that is not Ethernet is, for the message refusing it. */
+static const char *link_type_name(uint16_t type)
+{
+	static char num[24];
+
+	switch (type) {
+	case ARPHRD_LOOPBACK:
+		return "loopback";
+	case ARPHRD_NONE:
+		return "layer 3 only, as a TUN or a WireGuard device";
+	case ARPHRD_TUNNEL:
+	case ARPHRD_TUNNEL6:
+	case ARPHRD_SIT:
+	case ARPHRD_IPGRE:
+		return "an IP tunnel";
+	case ARPHRD_PPP:
+		return "PPP";
+	case ARPHRD_INFINIBAND:
+		return "InfiniBand";
+	default:
+		snprintf(num, sizeof(num), "link type %u", type);
+		return num;
+	}
+}
+
 static int packet_open(struct port *pt, const struct config *c)
 {
 	struct sockaddr_ll sll;
@@ -320,9 +352,21 @@ static int packet_open(struct port *pt, const struct config *c)
 	int one = 1, fd, err;
 
 	err = nl_link_get(pt->ifname, &l);
+	if (err == -ENODEV) {
+		log_err("%s: no interface %s in this network namespace (ip link "
+			"lists them; tap:%s would create a TAP)", pt->name,
+			pt->ifname, pt->ifname);
+		return err;
+	}
 	if (err) {
 		log_err("%s: %s: %s", pt->name, pt->ifname, strerror(-err));
 		return err;
+	}
+	if (l.type != ARPHRD_ETHER) {
+		log_err("%s: %s is not an Ethernet interface (%s): grogso "
+			"forwards Ethernet frames; use a veth, a NIC, a bridge "
+			"or a TAP", pt->name, pt->ifname, link_type_name(l.type));
+		return -EPROTONOSUPPORT;
 	}
 	pt->vnet_len = VNET_HDR_LEN_LEGACY;
 	pt->caps.gso = 1;
@@ -351,7 +395,9 @@ static int packet_open(struct port *pt, const struct config *c)
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		err = -errno;
-		log_err("%s: AF_PACKET socket: %s", pt->name, strerror(errno));
+		log_err("%s: AF_PACKET socket: %s%s", pt->name, strerror(errno),
+			errno == EPERM || errno == EACCES ?
+			" (packet ports need root, or CAP_NET_RAW)" : "");
 		return err;
 	}
 	pt->fd = fd;

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <net/if_arp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -85,6 +86,31 @@ static void tap_mac(const char *name, uint8_t mac[6])
 	mac[5] = (uint8_t)h;
 }
 
+/* Why TUNSETIFF on an existing name failed, as tun_set_iff decides. */
+static void tunsetiff_err(const struct port *pt, int err)
+{
+	const char *why = "";
+	struct nl_link l;
+
+	if (err == EINVAL) {
+		int ether = !nl_link_get(pt->ifname, &l) &&
+			    l.type == ARPHRD_ETHER;
+
+		log_err("%s: tap %s: %s (an interface of that name exists and "
+			"is not a single-queue TAP%s%s%s)", pt->name, pt->ifname,
+			strerror(err), ether ? "; packet:" : "",
+			ether ? pt->ifname : "",
+			ether ? " would read it as an Ethernet interface" : "");
+		return;
+	}
+	if (err == EBUSY)
+		why = " (another process has this TAP open)";
+	else if (err == EPERM)
+		why = " (the TAP belongs to another user or group, or grogso "
+		      "lacks CAP_NET_ADMIN)";
+	log_err("%s: tap %s: %s%s", pt->name, pt->ifname, strerror(err), why);
+}
+
 static int tap_open(struct port *pt, const struct config *c)
 {
 	struct ifreq ifr;
@@ -95,7 +121,11 @@ static int tap_open(struct port *pt, const struct config *c)
 	pt->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (pt->fd < 0) {
 		err = -errno;
-		log_err("%s: /dev/net/tun: %s", pt->name, strerror(errno));
+		log_err("%s: /dev/net/tun: %s%s", pt->name, strerror(errno),
+			errno == EACCES || errno == EPERM ?
+			" (TAP ports need root, or CAP_NET_ADMIN)" :
+			errno == ENOENT || errno == ENODEV ?
+			" (no TUN/TAP driver: modprobe tun)" : "");
 		return err;
 	}
 	memset(&ifr, 0, sizeof(ifr));
@@ -103,7 +133,7 @@ static int tap_open(struct port *pt, const struct config *c)
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", pt->ifname);
 	if (ioctl(pt->fd, TUNSETIFF, &ifr)) {
 		err = -errno;
-		log_err("%s: tap %s: %s", pt->name, pt->ifname, strerror(errno));
+		tunsetiff_err(pt, errno);
 		return err;
 	}
 	if (ioctl(pt->fd, TUNSETVNETHDRSZ, &sz)) {

@@ -20,6 +20,7 @@ struct nl_link {
 	uint32_t mtu;
 	uint8_t mac[6];
 	uint32_t flags;                 /* IFF_* */
+	uint16_t type;                  /* ARPHRD_* */
 	int carrier;                    /* IFF_RUNNING: up and carrier on */
 	uint32_t gso_max_size;          /* IFLA_GSO_MAX_SIZE; 0 when not reported */
 };
