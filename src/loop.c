@@ -56,6 +56,7 @@ struct loop {
 	struct nl_mon *mon;
 	struct pkt **rxb;
 	uint64_t now_ns;
+	int failed;                     /* a port is gone for good: exit 1 */
 	ev_io mon_w;
 	ev_timer log_t, stats_t, hold_t, fwd_t;
 	ev_signal sig_int, sig_term, sig_hup, sig_usr1;
@@ -262,6 +263,13 @@ static void ingress(struct loop *L, struct lport *lp, struct pkt *p)
 
 static void hold_arm(struct loop *L);
 
+/* A port that cannot come back: write out what is held, then exit 1. */
+static void port_gone(struct loop *L)
+{
+	L->failed = 1;
+	ev_break(L->ev, EVBREAK_ALL);
+}
+
 static void rx_cb(struct ev_loop *ev, ev_io *w, int revents)
 {
 	struct lport *lp = w->data;
@@ -269,6 +277,15 @@ static void rx_cb(struct ev_loop *ev, ev_io *w, int revents)
 	int n, i;
 
 	n = port_rx(&lp->port, L->rxb, L->c->batch);
+	if (n == -EBADFD && lp->port.kind == PORT_KIND_TAP) {
+		/* the TAP device was deleted (as with the namespace it was
+		 * moved to): the fd can never be attached again */
+		log_err("%s: tap %s was deleted: grogso stops", lp->port.name,
+			lp->port.ifname);
+		ev_io_stop(ev, w);
+		port_gone(L);
+		return;
+	}
 	if (n < 0) {
 		/* e.g. ENETDOWN once when the link drops: not fatal */
 		log_debug("%s: read: %s", lp->port.name, strerror(-n));
@@ -393,7 +410,7 @@ static void link_event(void *ctx, int deleted, const struct nl_link *l)
 
 		if (!pt->caps.ifindex || pt->caps.ifindex != l->ifindex)
 			continue;
-		if (deleted && pt->kind == PORT_KIND_TAP) {
+		if (deleted && pt->kind == PORT_KIND_TAP && l->moved) {
 			/* moved into another namespace (a VM's side): the fd
 			 * still works, only its events are out of sight */
 			log_info("%s: tap %s left this namespace; going on",
@@ -406,9 +423,13 @@ static void link_event(void *ctx, int deleted, const struct nl_link *l)
 			continue;
 		}
 		if (deleted) {
-			log_warn("%s: %s disappeared", pt->name, pt->ifname);
+			/* the socket stays bound to an interface that is no
+			 * more; one made again under the name is another */
+			log_err("%s: %s was deleted: grogso stops", pt->name,
+				pt->ifname);
 			pt->caps.ifindex = 0;
 			port_link_event(pt, 0, 0);
+			port_gone(L);
 			continue;
 		}
 		port_link_event(pt, l->carrier, l->mtu);
@@ -708,7 +729,7 @@ int loop_run(const struct config *c)
 	if (log_agg_flush(&L->log))
 		log_warn("%s: cannot write the aggregate log", c->log_path);
 	print_stats(L);
-	status = 0;
+	status = L->failed;
 	if (c->stats_json && write_stats_json(L, c->stats_json))
 		status = 1;
 out:

@@ -104,6 +104,8 @@ static int link_parse(const struct nlmsghdr *nlh, struct nl_link *l)
 		memcpy(l->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
 	if (tb[IFLA_GSO_MAX_SIZE])
 		l->gso_max_size = mnl_attr_get_u32(tb[IFLA_GSO_MAX_SIZE]);
+	/* a move says where to; a deletion says nothing of the kind */
+	l->moved = tb[IFLA_NEW_NETNSID] || tb[IFLA_NEW_IFINDEX];
 	return 0;
 }
 

@@ -769,10 +769,22 @@ static int ring_rx_blocks(struct port *pt, struct pkt **pkts,
 
 static int ring_rx(struct port *pt, struct pkt **pkts, unsigned int max)
 {
+	socklen_t len = sizeof(int);
+	int n, err = 0;
+
 	pt->u.packet.nlent = 0;
 	if (pt->u.packet.ring_blocks)
-		return ring_rx_blocks(pt, pkts, max);
-	return ring_rx_slots(pt, pkts, max);
+		n = ring_rx_blocks(pt, pkts, max);
+	else
+		n = ring_rx_slots(pt, pkts, max);
+	/*
+	 * Woken with nothing in the ring: a socket error is pending
+	 * (ENETDOWN when the link went down).  It keeps the socket
+	 * readable until it is read, and the ring never reads it.
+	 */
+	if (!n && !getsockopt(pt->fd, SOL_SOCKET, SO_ERROR, &err, &len) && err)
+		return -err;
+	return n;
 }
 
 /*

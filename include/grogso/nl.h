@@ -23,6 +23,7 @@ struct nl_link {
 	uint16_t type;                  /* ARPHRD_* */
 	int carrier;                    /* IFF_RUNNING: up and carrier on */
 	uint32_t gso_max_size;          /* IFLA_GSO_MAX_SIZE; 0 when not reported */
+	int moved;                      /* RTM_DELLINK: moved to another namespace */
 };
 
 /*

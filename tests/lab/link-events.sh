@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# tests/lab/link-events.sh: grogso while its links go down, come back and
+# go away.
+#   packet ports: with eth4 down, pings to client1 are dropped and counted
+#     as link-down and grogso stays idle (a link going down leaves an
+#     error on the socket that the ring never reads; it must not wake
+#     grogso again and again); with eth4 up again they get through; when
+#     client1's namespace goes, eth4 goes with it and grogso stops with
+#     status 1, its counters written.
+#   TAP ports: the same down and up on the TAP in gw.
+#   vm: a TAP moved to client1 is followed there; when client1's
+#     namespace goes, the TAP is deleted and grogso stops with status 1.
+#
+# Run by make check as root; skipped (77) otherwise.
+set -uo pipefail
+
+. "$(dirname "$0")/lib.sh"
+lab_require
+
+hz=$(getconf CLK_TCK)
+
+# cpu_ticks PID: its utime + stime
+cpu_ticks() {
+	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
+# pings N: how many of N pings from client2 reach client1 and come back
+pings() {
+	in_c2 ping -n -q -c "$1" -i 0.2 -W 1 198.18.1.2 2>/dev/null |
+		awk '/received/ { print $4 }'
+}
+
+# wait_pings: until a ping gets through (5 s at the most)
+wait_pings() {
+	local _
+	for _ in $(seq 10); do
+		[ "$(pings 1)" = 1 ] && return 0
+		sleep 0.4
+	done
+	return 1
+}
+
+# idle_while_down DEV: DEV down in gw; pings dropped; grogso idle
+idle_while_down() {
+	local dev=$1 pid t0 t1 got
+	pid=$(cat "$LAB_DIR/grogso.pid")
+	t0=$(cpu_ticks "$pid")
+	in_gw ip link set "$dev" down
+	got=$(pings 5)
+	sleep 1
+	t1=$(cpu_ticks "$pid")
+	[ "$got" = 0 ] || fail "$dev down: $got of 5 pings got through"
+	# about 2 s of wall time went by; a spinning grogso takes all of it
+	[ $((t1 - t0)) -lt $((hz / 2)) ] ||
+		fail "$dev down: grogso used $((t1 - t0)) ticks of CPU in 2 s (idle expected)"
+	ok "$dev down: 5 pings dropped, grogso used $((t1 - t0)) ticks in 2 s"
+	in_gw ip link set "$dev" up
+	wait_pings || fail "$dev up again: pings do not get through"
+	t0=$(cpu_ticks "$pid")
+	sleep 1
+	t1=$(cpu_ticks "$pid")
+	[ $((t1 - t0)) -lt $((hz / 4)) ] ||
+		fail "$dev up again: grogso used $((t1 - t0)) ticks in an idle second"
+	ok "$dev up again: pings get through, grogso idle ($((t1 - t0)) ticks in 1 s)"
+}
+
+# gone_stops WHAT: client1's namespace deleted, grogso exits 1 with a
+# message matching WHAT
+gone_stops() {
+	local pat=$1 _ st
+	ip netns del "$C1"
+	for _ in $(seq 50); do
+		[ -f "$LAB_DIR/grogso.status" ] && break
+		sleep 0.1
+	done
+	st=$(cat "$LAB_DIR/grogso.status" 2>/dev/null || echo "still running")
+	[ "$st" = 1 ] || fail "client1's namespace deleted: grogso status $st, not 1"
+	grep -q -e "$pat" "$LAB_DIR/grogso.err" ||
+		fail "no message '$pat' in grogso.err"
+	[ -s "$LAB_DIR/stats.json" ] || fail "no stats.json written"
+	ok "client1's namespace deleted: grogso stopped with status 1: $(grep -e "$pat" "$LAB_DIR/grogso.err")"
+}
+
+link_down_drops() {
+	python3 -c '
+import json, sys
+print(sum(json.loads(l)["drop"].get("link-down", 0)
+          for l in open(sys.argv[1]) if l.strip()))' "$LAB_DIR/stats.json"
+}
+
+# ---- packet ports ----
+lab_up --io packet
+wait_pings || fail "packet: no ping through grogso"
+idle_while_down eth4
+gone_stops "lan: eth4 was deleted: grogso stops"
+n=$(link_down_drops)
+[ "$n" -ge 5 ] || fail "packet: $n frames counted as link-down, 5 pings at least"
+ok "packet: $n frames counted as link-down"
+"$top_srcdir/lab/down.sh" --prefix "$LAB_PREFIX" >/dev/null
+
+# ---- TAP ports ----
+lab_up --io tap
+wait_pings || fail "tap: no ping through grogso"
+idle_while_down tlan
+"$top_srcdir/lab/down.sh" --prefix "$LAB_PREFIX" >/dev/null ||
+	fail "tap: grogso did not exit 0 on SIGTERM"
+
+# ---- TAPs moved into the clients ----
+lab_up --io vm
+wait_pings || fail "vm: no ping through grogso"
+grep -q "lan: tap tlan left this namespace; going on" "$LAB_DIR/grogso.err" ||
+	fail "vm: the move of tlan was not noticed"
+gone_stops "lan: tap tlan was deleted: grogso stops"
+"$top_srcdir/lab/down.sh" --prefix "$LAB_PREFIX" >/dev/null
+echo "PASS"
