@@ -5,6 +5,9 @@
 # (WAN -> LAN) through
 #   kernel-nogro   the kernel of gw routing, GRO off on eth5
 #   kernel-gro     the kernel of gw routing, GRO (+ UDP forwarding GRO) on eth5
+#   kernel-tso     the kernel of gw routing, the clients sending with TSO on
+#                  (super-packets, as virtual machines send): what the vm
+#                  rows compare with; only with --io vm
 #   fwd            grogso --gro=off --gso=software (a plain forwarder)
 #   gro-sw         grogso, GRO and software GSO
 #   gro-offload    grogso, GRO and offload to the kernel
@@ -13,7 +16,9 @@
 #                  default ring of slots
 #   bridge         grogso in bridge mode, GRO and offload (what routing
 #                  costs is gro-offload against this row)
-# the grogso rows with AF_PACKET and with TAP ports.  Every lab is built
+# the grogso rows with AF_PACKET and with TAP ports, and with --io vm with
+# TAP ports that are the clients' own NICs (lab/up.sh --io vm: super-packets
+# from the clients' TSO straight into grogso, as from a virtual machine).  Every lab is built
 # by lab/up.sh (the same wiring, steering and sender settings; only --io,
 # --mode and grogso's flags differ) and all of them are up at once; the
 # runs go round-robin (every row once, then every row again, ...), so a
@@ -38,7 +43,7 @@ set -euo pipefail
 
 . "$(dirname "$0")/lib.sh"
 
-all_configs="kernel-nogro kernel-gro fwd gro-sw gro-offload gro-blocks bridge"
+all_configs="kernel-nogro kernel-gro kernel-tso fwd gro-sw gro-offload gro-blocks bridge"
 
 usage() {
 	cat <<USAGE
@@ -48,8 +53,9 @@ usage: lab/bench.sh [--runs N] [--time S] [--udp-len B] [--io "packet tap"]
   --runs     runs per measurement, the median is reported [3]
   --time     seconds per iperf3 run [5]
   --udp-len  UDP payload (iperf3 -u -b 0 -l B) [1400]
-  --io       grogso port kinds to measure [packet tap]
+  --io       grogso port kinds to measure: packet, tap, vm [packet tap]
   --configs  rows to measure [$all_configs]
+             (kernel-tso only with --io vm, gro-blocks only with packet)
   --steer    rps: receive work spread over all CPUs by flow hash;
              split: receive work on all CPUs but CPU 0, grogso on CPU 0 [rps]
   --out      where bench.csv, bench.txt and bench.png go [./bench-out]
@@ -77,7 +83,7 @@ for c in $configs; do
 done
 case $steer in split | rps) ;; *) die "--steer must be rps or split" ;; esac
 for io in $ios; do
-	case $io in packet | tap) ;; *) die "--io: packet or tap, not '$io'" ;; esac
+	case $io in packet | tap | vm) ;; *) die "--io: packet, tap or vm, not '$io'" ;; esac
 done
 
 lab_need_root
@@ -95,6 +101,7 @@ hz=$(getconf CLK_TCK)
 rows=()
 for c in $configs; do
 	case $c in
+	kernel-tso) case " $ios " in *" vm "*) rows+=("$c kernel") ;; esac ;;
 	kernel-*) rows+=("$c kernel") ;;
 	gro-blocks) case " $ios " in *" packet "*) rows+=("$c packet") ;; esac ;;
 	*) for io in $ios; do rows+=("$c $io"); done ;;
@@ -122,6 +129,7 @@ for row in "${rows[@]}"; do
 	case $c in
 	kernel-nogro) a=(--io kernel --kernel-gro off) ;;
 	kernel-gro) a=(--io kernel --kernel-gro on) ;;
+	kernel-tso) a=(--io kernel --kernel-gro on --client-tso on) ;;
 	fwd) a=(--io "$io" --gso software) g=(--gro=off) ;;
 	gro-sw) a=(--io "$io" --gso software) ;;
 	gro-offload) a=(--io "$io" --gso offload) ;;
@@ -280,11 +288,17 @@ print("sirq s/GB: softirq time of the whole machine (all namespaces) in the same
 print("x kgro: throughput relative to kernel-gro (the kernel forwarding with GRO on eth5).")
 print("ping ms: mean round trip client2 -> client1 of 20 pings 20 ms apart, before each TCP run.")
 grorows = [(c, io) for c, io in keys if c in ("gro-offload", "gro-blocks")]
+# what a row is measured against: the kernel with the same traffic
+def ref(io):
+    return "kernel-tso" if io == "vm" else "kernel-gro"
+if any(io == "vm" for c, io in keys):
+    print("vm rows: the clients send super-packets (TSO on), into grogso's TAPs as")
+    print("  their NICs; kernel-tso: the kernel routing the same, its ratio is theirs.")
 for c, io in grorows:
     for p in ("tcp", "udp"):
         off = med(c, io, p, "gbps")
         parts = []
-        for other, what in (("kernel-gro", "kernel-gro"), ("fwd", "fwd"), ("bridge", "bridge")):
+        for other, what in ((ref(io), ref(io)), ("fwd", "fwd"), ("bridge", "bridge")):
             oio = "kernel" if other.startswith("kernel") else io
             o = med(other, oio, p, "gbps")
             if o:
@@ -298,23 +312,25 @@ def by_run(config, io, proto):
             if (r["config"], r["io"], r["proto"]) == (config, io, proto)}
 for c, io in grorows:
     for p in ("tcp", "udp"):
-        a, b = by_run(c, io, p), by_run("kernel-gro", "kernel", p)
+        a, b = by_run(c, io, p), by_run(ref(io), "kernel", p)
         q = sorted(a[k] / b[k] for k in a if b.get(k))
         if q:
-            print("%s %s %s / kernel-gro, run by run: median %.2f "
+            print("%s %s %s / %s, run by run: median %.2f "
                   "(%.2f .. %.2f over %d runs)" %
-                  (c, io, p.upper(), statistics.median(q), q[0], q[-1], len(q)))
+                  (c, io, p.upper(), ref(io), statistics.median(q), q[0],
+                   q[-1], len(q)))
 def cost_by_run(config, io, proto):
     return {r["run"]: float(r["busy_s"]) / gb_of(r) for r in rows
             if (r["config"], r["io"], r["proto"]) == (config, io, proto) and gb_of(r)}
 for c, io in grorows:
     for p in ("tcp", "udp"):
-        a, b = cost_by_run(c, io, p), cost_by_run("kernel-gro", "kernel", p)
+        a, b = cost_by_run(c, io, p), cost_by_run(ref(io), "kernel", p)
         q = sorted(b[k] / a[k] for k in a if b.get(k) and a[k])
         if q:
-            print("%s %s %s / kernel-gro by CPU per GB, run by run: median %.2f "
+            print("%s %s %s / %s by CPU per GB, run by run: median %.2f "
                   "(%.2f .. %.2f over %d runs)" %
-                  (c, io, p.upper(), statistics.median(q), q[0], q[-1], len(q)))
+                  (c, io, p.upper(), ref(io), statistics.median(q), q[0],
+                   q[-1], len(q)))
 EOF
 cat "$out/bench.txt"
 

@@ -5,8 +5,8 @@
 #
 #   client1 (eth0) ── eth4 [gw: grogso] eth5 ── (eth0) client2
 #
-# The clients send with TSO/GSO/USO off, so segments reach grogso as they
-# would from a wire; the kernel in gw neither forwards nor holds addresses,
+# The clients send with TSO/GSO/USO off (unless --client-tso on), so
+# segments reach grogso as they would from a wire; the kernel in gw neither forwards nor holds addresses,
 # and its GRO is off on eth4/eth5: grogso is the only path and the only GRO.
 # --io kernel builds the same lab with the kernel of gw forwarding instead
 # (addresses on eth4/eth5, ip_forward on, GRO on eth5 unless --kernel-gro
@@ -18,8 +18,8 @@ usage() {
 	cat <<EOF
 usage: lab/up.sh [--prefix P] [--io packet|tap|vm|kernel] [--mode route|bridge]
                  [--gso auto|offload|software] [--kernel-drop on|off]
-                 [--kernel-gro on|off] [--steer rps|none|split]
-                 [--grogso PATH] [-- GROGSO_ARGS...]
+                 [--kernel-gro on|off] [--client-tso on|off]
+                 [--steer rps|none|split] [--grogso PATH] [-- GROGSO_ARGS...]
   --io packet  grogso --lan packet:eth4 --wan packet:eth5 (default)
   --io tap     bridges brlan={eth4,tlan} brwan={eth5,twan}; grogso on the taps
   --io vm      grogso's taps become eth0 of client1/client2 (clients keep TSO)
@@ -28,6 +28,9 @@ usage: lab/up.sh [--prefix P] [--io packet|tap|vm|kernel] [--mode route|bridge]
                frame after grogso's socket has its copy, so the kernel of gw
                does not also run it through ip_rcv (default on)
   --kernel-gro io kernel: GRO (and UDP forwarding GRO) on eth5 (default on)
+  --client-tso on: the clients send with TSO/GSO/USO on, as virtual
+               machines do, so super-packets reach gw (default off: the
+               segments a wire would carry; --io vm is always on)
   --grogso     the grogso to run; default: \$GROGSO, else the source tree's
                (brought up to date, or built in build/lab, as the other lab
                scripts do)
@@ -53,6 +56,7 @@ mode=route
 gso=auto
 kdrop=on
 kgro=on
+ctso=off
 steer=rps
 grogso=${GROGSO:-}
 extra=()
@@ -65,6 +69,7 @@ while [ $# -gt 0 ]; do
 	--gso) gso=${2?}; shift 2 ;;
 	--kernel-drop) kdrop=${2?}; shift 2 ;;
 	--kernel-gro) kgro=${2?}; shift 2 ;;
+	--client-tso) ctso=${2?}; shift 2 ;;
 	--steer) steer=${2?}; shift 2 ;;
 	--grogso) grogso=${2?}; shift 2 ;;
 	--) shift; extra=("$@"); break ;;
@@ -77,6 +82,8 @@ case $mode in route | bridge) ;; *) die "--mode must be route or bridge" ;; esac
 case $gso in auto | offload | software) ;; *) die "--gso must be auto, offload or software" ;; esac
 case $kdrop in on | off) ;; *) die "--kernel-drop must be on or off" ;; esac
 case $kgro in on | off) ;; *) die "--kernel-gro must be on or off" ;; esac
+case $ctso in on | off) ;; *) die "--client-tso must be on or off" ;; esac
+[ "$io" = vm ] && ctso=on
 case $steer in rps | none | split) ;; *) die "--steer must be rps, none or split" ;; esac
 [ "$steer" = split ] && [ "$(nproc)" -lt 2 ] && die "--steer split needs two CPUs or more"
 [ "$io" = kernel ] && [ "$mode" != route ] && die "--io kernel is route mode only"
@@ -257,8 +264,12 @@ for ns in "$c1" "$c2"; do
 		# a VM's virtio NIC: super-packets straight into grogso
 		ip netns exec "$ns" ethtool -K eth0 gro off >/dev/null 2>&1 || true
 	else
-		ip netns exec "$ns" ethtool -K eth0 tso off gso off \
-			tx-udp-segmentation off gro off >/dev/null 2>&1 || true
+		if [ "$ctso" = on ]; then
+			ip netns exec "$ns" ethtool -K eth0 gro off >/dev/null 2>&1 || true
+		else
+			ip netns exec "$ns" ethtool -K eth0 tso off gso off \
+				tx-udp-segmentation off gro off >/dev/null 2>&1 || true
+		fi
 		[ "$steer" != none ] && rps "$ns" eth0
 	fi
 	# grogso's taps: what it writes is received there, on the CPUs of
@@ -285,7 +296,7 @@ for _ in 1 2 3 4 5; do
 done
 if [ "$io" = kernel ]; then
 	[ "$ok" = 1 ] || die "ping $c1 -> $peer through the kernel failed"
-	echo "lab up: $c1 -- $gw (kernel routing, GRO $kgro on eth5) -- $c2"
+	echo "lab up: $c1 -- $gw (kernel routing, GRO $kgro on eth5, clients' TSO $ctso) -- $c2"
 	exit 0
 fi
 [ "$ok" = 1 ] || die "ping $c1 -> $peer failed (see $dir/grogso.err)"
