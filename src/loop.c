@@ -425,8 +425,10 @@ static void link_event(void *ctx, int deleted, const struct nl_link *l)
 		if (deleted) {
 			/* the socket stays bound to an interface that is no
 			 * more; one made again under the name is another */
-			log_err("%s: %s was deleted: grogso stops", pt->name,
-				pt->ifname);
+			log_err("%s: %s was %s: grogso stops", pt->name,
+				pt->ifname, l->moved ?
+				"moved to another namespace, where its socket "
+				"cannot follow" : "deleted");
 			pt->caps.ifindex = 0;
 			port_link_event(pt, 0, 0);
 			port_gone(L);

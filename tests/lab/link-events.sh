@@ -8,7 +8,8 @@
 #     error on the socket that the ring never reads; it must not wake
 #     grogso again and again); with eth4 up again they get through; when
 #     client1's namespace goes, eth4 goes with it and grogso stops with
-#     status 1, its counters written.
+#     status 1, its counters written; so it does when eth5 is moved to
+#     another namespace.
 #   TAP ports: the same down and up on the TAP in gw.
 #   vm: a TAP moved to client1 is followed there; when client1's
 #     namespace goes, the TAP is deleted and grogso stops with status 1.
@@ -66,21 +67,22 @@ idle_while_down() {
 	ok "$dev up again: pings get through, grogso idle ($((t1 - t0)) ticks in 1 s)"
 }
 
-# gone_stops WHAT: client1's namespace deleted, grogso exits 1 with a
-# message matching WHAT
+# gone_stops WHAT CMD...: after CMD, grogso exits 1 with a message
+# matching WHAT
 gone_stops() {
 	local pat=$1 _ st
-	ip netns del "$C1"
+	shift
+	"$@"
 	for _ in $(seq 50); do
 		[ -f "$LAB_DIR/grogso.status" ] && break
 		sleep 0.1
 	done
 	st=$(cat "$LAB_DIR/grogso.status" 2>/dev/null || echo "still running")
-	[ "$st" = 1 ] || fail "client1's namespace deleted: grogso status $st, not 1"
+	[ "$st" = 1 ] || fail "$*: grogso status $st, not 1"
 	grep -q -e "$pat" "$LAB_DIR/grogso.err" ||
 		fail "no message '$pat' in grogso.err"
 	[ -s "$LAB_DIR/stats.json" ] || fail "no stats.json written"
-	ok "client1's namespace deleted: grogso stopped with status 1: $(grep -e "$pat" "$LAB_DIR/grogso.err")"
+	ok "$*: grogso stopped with status 1: $(grep -e "$pat" "$LAB_DIR/grogso.err")"
 }
 
 link_down_drops() {
@@ -94,10 +96,16 @@ print(sum(json.loads(l)["drop"].get("link-down", 0)
 lab_up --io packet
 wait_pings || fail "packet: no ping through grogso"
 idle_while_down eth4
-gone_stops "lan: eth4 was deleted: grogso stops"
+gone_stops "lan: eth4 was deleted: grogso stops" ip netns del "$C1"
 n=$(link_down_drops)
 [ "$n" -ge 5 ] || fail "packet: $n frames counted as link-down, 5 pings at least"
 ok "packet: $n frames counted as link-down"
+"$top_srcdir/lab/down.sh" --prefix "$LAB_PREFIX" >/dev/null
+# moved away: its socket cannot follow
+lab_up --io packet
+wait_pings || fail "packet: no ping through grogso"
+gone_stops "wan: eth5 was moved to another namespace, where its socket cannot follow: grogso stops" \
+	ip -n "$GW" link set eth5 netns "$C2"
 "$top_srcdir/lab/down.sh" --prefix "$LAB_PREFIX" >/dev/null
 
 # ---- TAP ports ----
@@ -112,6 +120,6 @@ lab_up --io vm
 wait_pings || fail "vm: no ping through grogso"
 grep -q "lan: tap tlan left this namespace; going on" "$LAB_DIR/grogso.err" ||
 	fail "vm: the move of tlan was not noticed"
-gone_stops "lan: tap tlan was deleted: grogso stops"
+gone_stops "lan: tap tlan was deleted: grogso stops" ip netns del "$C1"
 "$top_srcdir/lab/down.sh" --prefix "$LAB_PREFIX" >/dev/null
 echo "PASS"
