@@ -53,6 +53,7 @@
 #include <ifaddrs.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <net/if.h>
 #include <net/if_arp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -367,6 +368,15 @@ static int packet_open(struct port *pt, const struct config *c)
 			"forwards Ethernet frames; use a veth, a NIC, a bridge "
 			"or a TAP", pt->name, pt->ifname, link_type_name(l.type));
 		return -EPROTONOSUPPORT;
+	}
+	if (l.master) {
+		char m[IF_NAMESIZE];
+
+		if (!if_indextoname((unsigned int)l.master, m))
+			snprintf(m, sizeof(m), "ifindex %d", l.master);
+		log_warn("%s: %s is enslaved to %s: if that is a bridge, the "
+			 "kernel forwards its frames too, beside grogso (ip link "
+			 "set %s nomaster)", pt->name, pt->ifname, m, pt->ifname);
 	}
 	pt->vnet_len = VNET_HDR_LEN_LEGACY;
 	pt->caps.gso = 1;

@@ -21,6 +21,7 @@ struct nl_link {
 	uint8_t mac[6];
 	uint32_t flags;                 /* IFF_* */
 	uint16_t type;                  /* ARPHRD_* */
+	int master;                     /* IFLA_MASTER: bridge, bond..., or 0 */
 	int carrier;                    /* IFF_RUNNING: up and carrier on */
 	uint32_t gso_max_size;          /* IFLA_GSO_MAX_SIZE; 0 when not reported */
 	int moved;                      /* RTM_DELLINK: moved to another namespace */

@@ -7,8 +7,8 @@
 # altname of it), loopback and a layer-3 TUN as packet ports, an
 # existing veth or TUN as a TAP, a TAP another process holds, a missing
 # interface, and no privileges.  Then a persistent TAP made with
-# ip tuntap is taken and left in place at exit.  All in a namespace of
-# its own.
+# ip tuntap is taken and left in place at exit, and a bridge port is
+# taken with a warning.  All in a namespace of its own.
 #
 # Run by make check as root; skipped (77) otherwise.
 set -uo pipefail
@@ -87,6 +87,23 @@ rc=$?
 in_ns ip link show tp0 >/dev/null 2>&1 ||
 	fail "persistent TAP tp0 is gone after grogso exited"
 ok "persistent TAP tp0 taken and left in place"
+
+# a bridge port: accepted, with a warning that the bridge forwards too
+in_ns ip link add br9 type bridge || fail "ip link add bridge"
+in_ns ip link set vb master br9 || fail "ip link set vb master br9"
+n=$((n + 1))
+timeout -s TERM 1 ip netns exec "$NS" "$GROGSO" --mode=bridge --lan va \
+	--wan vb >"$WORK/out" 2>"$WORK/err" </dev/null
+grep -q "^grogso: warning: wan: vb is enslaved to br9: if that is a bridge, the kernel forwards its frames too, beside grogso (ip link set vb nomaster)$" \
+	"$WORK/err" || {
+	echo "FAIL: vb in bridge br9: no warning; stderr:"
+	sed 's/^/  | /' "$WORK/err"
+	bad=1
+}
+grep -q "^port wan" "$WORK/err" ||
+	{ echo "FAIL: vb in bridge br9: grogso did not run"; bad=1; }
+[ "$bad" = 1 ] || ok "vb in bridge br9: warned, ran"
+in_ns ip link set vb nomaster
 
 # without privileges
 if command -v setpriv >/dev/null; then
