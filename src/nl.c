@@ -106,6 +106,13 @@ static int link_parse(const struct nlmsghdr *nlh, struct nl_link *l)
 		l->master = (int)mnl_attr_get_u32(tb[IFLA_MASTER]);
 	if (tb[IFLA_GSO_MAX_SIZE])
 		l->gso_max_size = mnl_attr_get_u32(tb[IFLA_GSO_MAX_SIZE]);
+	if (tb[IFLA_STATS64] && mnl_attr_get_payload_len(tb[IFLA_STATS64]) >=
+				    sizeof(struct rtnl_link_stats64)) {
+		struct rtnl_link_stats64 st;
+
+		memcpy(&st, mnl_attr_get_payload(tb[IFLA_STATS64]), sizeof(st));
+		l->tx_dropped = st.tx_dropped;
+	}
 	/* a move says where to; a deletion says nothing of the kind */
 	l->moved = tb[IFLA_NEW_NETNSID] || tb[IFLA_NEW_IFINDEX];
 	return 0;

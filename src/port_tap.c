@@ -165,6 +165,7 @@ static int tap_open(struct port *pt, const struct config *c)
 	pt->caps.ifindex = l.ifindex;
 	pt->caps.gso_max_size = l.gso_max_size ? l.gso_max_size :
 						 TAP_GSO_MAX_DEFAULT;
+	pt->u.tap.tx_dropped = l.tx_dropped;
 	tap_mac(pt->ifname, pt->caps.mac);
 	/* The carrier follows the fd, which we hold: the link is ours. */
 	pt->link_up = 1;
@@ -234,6 +235,28 @@ static unsigned int tap_tx(struct port *pt, struct port_txf *f,
 	return i;
 }
 
+/*
+ * What the kernel dropped on its way to grogso: a frame the TAP device
+ * transmits (its frames for grogso) finds grogso's queue full (its
+ * txqueuelen) and counts a tx drop.  Read from the device's counters,
+ * while it is in sight in this namespace.
+ */
+static void tap_stats_sync(struct port *pt)
+{
+	struct nl_link l;
+	uint64_t d;
+
+	if (pt->detached || !pt->caps.ifindex ||
+	    nl_link_get(pt->ifname, &l) || l.ifindex != pt->caps.ifindex)
+		return;
+	if (l.tx_dropped <= pt->u.tap.tx_dropped)
+		return;
+	d = l.tx_dropped - pt->u.tap.tx_dropped;
+	pt->u.tap.tx_dropped = l.tx_dropped;
+	pt->stats->rx_pkts += d;
+	pt->stats->drop[DROP_RING_FULL] += d;
+}
+
 static void tap_close(struct port *pt)
 {
 	if (pt->fd >= 0)
@@ -245,5 +268,6 @@ const struct port_ops port_tap_ops = {
 	.open = tap_open,
 	.rx_batch = tap_rx,
 	.tx = tap_tx,
+	.stats_sync = tap_stats_sync,
 	.close = tap_close,
 };

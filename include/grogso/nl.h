@@ -25,6 +25,7 @@ struct nl_link {
 	int carrier;                    /* IFF_RUNNING: up and carrier on */
 	uint32_t gso_max_size;          /* IFLA_GSO_MAX_SIZE; 0 when not reported */
 	int moved;                      /* RTM_DELLINK: moved to another namespace */
+	uint64_t tx_dropped;            /* IFLA_STATS64 */
 };
 
 /*

@@ -153,6 +153,7 @@ struct port {
 		} packet;
 		struct {
 			unsigned int offload;   /* TUN_F_* negotiated */
+			uint64_t tx_dropped;    /* the device's, counted so far */
 		} tap;
 	} u;
 };
