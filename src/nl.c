@@ -102,6 +102,8 @@ static int link_parse(const struct nlmsghdr *nlh, struct nl_link *l)
 		l->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
 	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6)
 		memcpy(l->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
+	if (tb[IFLA_TXQLEN])
+		l->txqlen = mnl_attr_get_u32(tb[IFLA_TXQLEN]);
 	if (tb[IFLA_MASTER])
 		l->master = (int)mnl_attr_get_u32(tb[IFLA_MASTER]);
 	if (tb[IFLA_GSO_MAX_SIZE])

@@ -170,9 +170,10 @@ static int tap_open(struct port *pt, const struct config *c)
 	/* The carrier follows the fd, which we hold: the link is ours. */
 	pt->link_up = 1;
 	log_info("%s: tap:%s ifindex %d MAC " MAC_FMT " (grogso's) MTU %u "
-		 "gso_max_size %u, offloads negotiated: %s", pt->name,
-		 pt->ifname, l.ifindex, MAC_ARGS(pt->caps.mac), l.mtu,
-		 pt->caps.gso_max_size, off);
+		 "gso_max_size %u, offloads negotiated: %s; queue to grogso: "
+		 "%u frames (txqueuelen)", pt->name, pt->ifname, l.ifindex,
+		 MAC_ARGS(pt->caps.mac), l.mtu, pt->caps.gso_max_size, off,
+		 l.txqlen);
 	return 0;
 }
 

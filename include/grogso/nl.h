@@ -26,6 +26,7 @@ struct nl_link {
 	uint32_t gso_max_size;          /* IFLA_GSO_MAX_SIZE; 0 when not reported */
 	int moved;                      /* RTM_DELLINK: moved to another namespace */
 	uint64_t tx_dropped;            /* IFLA_STATS64 */
+	uint32_t txqlen;                /* IFLA_TXQLEN */
 };
 
 /*
