@@ -417,6 +417,8 @@ static void link_event(void *ctx, int deleted, const struct nl_link *l)
 				 pt->name, pt->ifname);
 			pt->caps.ifindex = 0;
 			pt->detached = 1;
+			pt->u.tap.nsid = l->new_nsid;
+			pt->u.tap.ifindex = l->new_ifindex;
 			/* the move took it down here; from now on only a
 			 * refused write tells us about its state */
 			port_link_event(pt, 1, 0);

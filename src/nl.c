@@ -117,6 +117,10 @@ static int link_parse(const struct nlmsghdr *nlh, struct nl_link *l)
 	}
 	/* a move says where to; a deletion says nothing of the kind */
 	l->moved = tb[IFLA_NEW_NETNSID] || tb[IFLA_NEW_IFINDEX];
+	l->new_nsid = tb[IFLA_NEW_NETNSID] ?
+		      (int)mnl_attr_get_u32(tb[IFLA_NEW_NETNSID]) : -1;
+	l->new_ifindex = tb[IFLA_NEW_IFINDEX] ?
+			 (int)mnl_attr_get_u32(tb[IFLA_NEW_IFINDEX]) : 0;
 	return 0;
 }
 
@@ -148,6 +152,28 @@ int nl_link_get(const char *name, struct nl_link *l)
 	if (ret < 0)
 		return ret;
 	return l->ifindex > 0 ? 0 : -ENODEV;
+}
+
+int nl_link_get_in(int nsid, int ifindex, struct nl_link *l)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+	char buf[256];
+	int ret;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	mnl_attr_put_u32(nlh, IFLA_TARGET_NETNSID, (uint32_t)nsid);
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, 0);
+	memset(l, 0, sizeof(*l));
+	ret = nl_request(NETLINK_ROUTE, nlh, link_get_cb, l);
+	if (ret < 0)
+		return ret;
+	return l->ifindex == ifindex ? 0 : -ENODEV;
 }
 
 int nl_link_set_up(int ifindex)

@@ -166,6 +166,7 @@ static int tap_open(struct port *pt, const struct config *c)
 	pt->caps.gso_max_size = l.gso_max_size ? l.gso_max_size :
 						 TAP_GSO_MAX_DEFAULT;
 	pt->u.tap.tx_dropped = l.tx_dropped;
+	pt->u.tap.nsid = -1;
 	tap_mac(pt->ifname, pt->caps.mac);
 	/* The carrier follows the fd, which we hold: the link is ours. */
 	pt->link_up = 1;
@@ -240,16 +241,21 @@ static unsigned int tap_tx(struct port *pt, struct port_txf *f,
  * What the kernel dropped on its way to grogso: a frame the TAP device
  * transmits (its frames for grogso) finds grogso's queue full (its
  * txqueuelen) and counts a tx drop.  Read from the device's counters,
- * while it is in sight in this namespace.
+ * here or in the namespace it was moved to.
  */
 static void tap_stats_sync(struct port *pt)
 {
 	struct nl_link l;
 	uint64_t d;
 
-	if (pt->detached || !pt->caps.ifindex ||
-	    nl_link_get(pt->ifname, &l) || l.ifindex != pt->caps.ifindex)
+	if (pt->detached) {
+		if (pt->u.tap.nsid < 0 || !pt->u.tap.ifindex ||
+		    nl_link_get_in(pt->u.tap.nsid, pt->u.tap.ifindex, &l))
+			return;
+	} else if (!pt->caps.ifindex || nl_link_get(pt->ifname, &l) ||
+		   l.ifindex != pt->caps.ifindex) {
 		return;
+	}
 	if (l.tx_dropped <= pt->u.tap.tx_dropped)
 		return;
 	d = l.tx_dropped - pt->u.tap.tx_dropped;

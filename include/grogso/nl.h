@@ -25,6 +25,7 @@ struct nl_link {
 	int carrier;                    /* IFF_RUNNING: up and carrier on */
 	uint32_t gso_max_size;          /* IFLA_GSO_MAX_SIZE; 0 when not reported */
 	int moved;                      /* RTM_DELLINK: moved to another namespace */
+	int new_nsid, new_ifindex;      /* ... with this id here, this ifindex there */
 	uint64_t tx_dropped;            /* IFLA_STATS64 */
 	uint32_t txqlen;                /* IFLA_TXQLEN */
 };
@@ -34,6 +35,13 @@ struct nl_link {
  * does not exist, or another negative errno.
  */
 int nl_link_get(const char *name, struct nl_link *l);
+
+/*
+ * Read link @ifindex of the namespace whose id here is @nsid (where a
+ * link of ours went: nl_link.new_nsid and new_ifindex of its move).
+ * Returns 0, -ENODEV, or another negative errno.
+ */
+int nl_link_get_in(int nsid, int ifindex, struct nl_link *l);
 
 /* Set IFF_UP on @ifindex.  Returns 0 or a negative errno. */
 int nl_link_set_up(int ifindex);

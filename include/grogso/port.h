@@ -154,6 +154,7 @@ struct port {
 		struct {
 			unsigned int offload;   /* TUN_F_* negotiated */
 			uint64_t tx_dropped;    /* the device's, counted so far */
+			int nsid, ifindex;      /* moved: where it is now, or -1, 0 */
 		} tap;
 	} u;
 };

@@ -11,7 +11,8 @@
 #     status 1, its counters written; so it does when eth5 is moved to
 #     another namespace.
 #   TAP ports: the same down and up on the TAP in gw.
-#   vm: a TAP moved to client1 is followed there; when client1's
+#   vm: a TAP moved to client1 is followed there; the drops at a moved
+#     TAP's full queue are counted as ring-full; when client1's
 #     namespace goes, the TAP is deleted and grogso stops with status 1.
 #
 # Run by make check as root; skipped (77) otherwise.
@@ -120,6 +121,28 @@ lab_up --io vm
 wait_pings || fail "vm: no ping through grogso"
 grep -q "lan: tap tlan left this namespace; going on" "$LAB_DIR/grogso.err" ||
 	fail "vm: the move of tlan was not noticed"
+# the queue of a TAP that went to client2 (its eth0), overflowed while
+# grogso is stopped: counted as ring-full, read where the TAP is now
+pid=$(cat "$LAB_DIR/grogso.pid")
+kill -STOP "$pid"
+in_c2 python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(20000):
+    s.sendto(bytes(100), ("198.18.1.2", 9))'
+kill -CONT "$pid"
+sleep 0.3
+dropped=$(in_c2 cat /sys/class/net/eth0/statistics/tx_dropped)
+[ "$dropped" -gt 0 ] || fail "vm: client2's burst did not overflow twan's queue"
 gone_stops "lan: tap tlan was deleted: grogso stops" ip netns del "$C1"
+full=$(python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["port"] == "wan":
+        print(r["drop"].get("ring-full", 0))' "$LAB_DIR/stats.json")
+[ "$full" = "$dropped" ] ||
+	fail "vm: wan ring-full $full, twan (client2's eth0) dropped $dropped"
+ok "vm: the moved TAP's queue drops counted as ring-full ($full)"
 "$top_srcdir/lab/down.sh" --prefix "$LAB_PREFIX" >/dev/null
 echo "PASS"
