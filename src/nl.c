@@ -130,26 +130,44 @@ static int link_get_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* An RTM_GETLINK request in @buf for @ifindex (0: by a name put next). */
+static struct nlmsghdr *getlink_start(char *buf, int ifindex)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifm;
+
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	return nlh;
+}
+
+/* Send it and fill @l from the answer.  Returns 0 or a negative errno. */
+static int getlink_run(struct nlmsghdr *nlh, struct nl_link *l)
+{
+	int ret;
+
+	/* Ask for the basic attributes only: no per-VF or stats blobs. */
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, 0);
+	memset(l, 0, sizeof(*l));
+	ret = nl_request(NETLINK_ROUTE, nlh, link_get_cb, l);
+	return ret < 0 ? ret : 0;
+}
+
 int nl_link_get(const char *name, struct nl_link *l)
 {
 	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm;
 	char buf[512];
 	int ret;
 
 	if (strlen(name) >= IF_NAMESIZE)
 		return -ENODEV;
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
+	nlh = getlink_start(buf, 0);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	/* Ask for the basic attributes only: no per-VF or stats blobs. */
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, 0);
-	memset(l, 0, sizeof(*l));
-	ret = nl_request(NETLINK_ROUTE, nlh, link_get_cb, l);
-	if (ret < 0)
+	ret = getlink_run(nlh, l);
+	if (ret)
 		return ret;
 	return l->ifindex > 0 ? 0 : -ENODEV;
 }
@@ -157,21 +175,13 @@ int nl_link_get(const char *name, struct nl_link *l)
 int nl_link_get_in(int nsid, int ifindex, struct nl_link *l)
 {
 	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm;
 	char buf[256];
 	int ret;
 
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = ifindex;
+	nlh = getlink_start(buf, ifindex);
 	mnl_attr_put_u32(nlh, IFLA_TARGET_NETNSID, (uint32_t)nsid);
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, 0);
-	memset(l, 0, sizeof(*l));
-	ret = nl_request(NETLINK_ROUTE, nlh, link_get_cb, l);
-	if (ret < 0)
+	ret = getlink_run(nlh, l);
+	if (ret)
 		return ret;
 	return l->ifindex == ifindex ? 0 : -ENODEV;
 }
