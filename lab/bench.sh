@@ -17,18 +17,18 @@
 #   bridge         grogso in bridge mode, GRO and offload (what routing
 #                  costs is gro-offload against this row)
 # the grogso rows with AF_PACKET and with TAP ports, and with --io vm with
-# TAP ports that are the clients' own NICs (lab/up.sh --io vm: super-packets
-# from the clients' TSO straight into grogso, as from a virtual machine).  Every lab is built
-# by lab/up.sh (the same wiring, steering and sender settings; only --io,
-# --mode and grogso's flags differ) and all of them are up at once; the
-# runs go round-robin (every row once, then every row again, ...), so a
-# load that comes and goes on the machine hits every row alike.  Medians
-# of N runs.  CPU: grogso's utime+stime (/proc/PID/stat), and for every
-# row the softirq time of the whole machine (/proc/stat), in seconds per
-# GB delivered.  Latency at light load: before each TCP run, the mean
-# round trip of 20 pings 20 ms apart (what a ring of blocks costs shows
-# there).  Writes bench.csv, rtt.csv, bench.txt and, with gnuplot,
-# bench.png.
+# TAP ports that are the clients' own NICs (lab/up.sh --io vm:
+# super-packets from the clients' TSO straight into grogso, as from a
+# virtual machine).  Every lab is built by lab/up.sh (the same wiring,
+# steering and sender settings; only --io, --mode and grogso's flags
+# differ) and all of them are up at once; the runs go round-robin (every
+# row once, then every row again, ...), so a load that comes and goes on
+# the machine hits every row alike.  Medians of N runs.  CPU: grogso's
+# utime+stime (/proc/PID/stat), and for every row the softirq time of the
+# whole machine (/proc/stat), in seconds per GB delivered.  Latency at
+# light load: before each TCP run, the mean round trip of 20 pings 20 ms
+# apart (what a ring of blocks costs shows there).  Writes bench.csv,
+# rtt.csv, bench.txt and, with gnuplot, bench.png.
 #
 # Placement (--steer, the same for every row): rps, the default, steers
 # the receive work of every interface of the lab over all CPUs by flow
