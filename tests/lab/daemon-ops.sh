@@ -9,6 +9,10 @@
 #   --kernel-gro: with warn (the default) kernel GRO left on is named in
 #     a warning; with off grogso turns rx-gro and rx-udp-gro-forwarding
 #     off on its ports while it runs and turns them back on at exit.
+#   --cpu: grogso runs on that CPU only; one it may not use is refused.
+#   --buffers: a pool of 16 buffers against a burst of 300 datagrams of
+#     300 flows held 200 ms: what does not fit is counted, the rest
+#     delivered, the books balance.
 #
 # Run by make check as root; skipped (77) otherwise.
 set -uo pipefail
@@ -97,6 +101,63 @@ wait_for at_least $((n0 + 1)) stats_blocks || fail "SIGUSR1: no counters printed
 kill -0 "$pid" || fail "SIGUSR1: grogso is gone"
 ok "SIGUSR1: counters printed, grogso still running"
 [ "$(lab_stop)" = 0 ] || fail "grogso did not exit 0 on SIGTERM"
+
+# ---- --cpu ----
+"$top_srcdir/lab/down.sh" --prefix "$LAB_PREFIX" >/dev/null
+cpu=$(($(nproc) - 1))
+lab_up --io packet -- --cpu=$cpu
+pid=$(cat "$LAB_DIR/grogso.pid")
+allowed=$(awk '$1 == "Cpus_allowed_list:" { print $2 }' "/proc/$pid/status")
+[ "$allowed" = "$cpu" ] || fail "--cpu=$cpu: grogso may run on CPUs $allowed"
+ok "--cpu=$cpu: grogso runs on CPU $allowed only"
+# refused before it opens a port
+ip netns exec "$GW" "$GROGSO" --mode=bridge --lan eth4 --wan eth5 --cpu=1000 \
+	>"$WORK/cpu.out" 2>"$WORK/cpu.err"
+st=$?
+[ "$st" = 1 ] && grep -q "^grogso: --cpu=1000: CPU 1000 is not one grogso may run on here" \
+	"$WORK/cpu.err" || fail "--cpu=1000: status $st, $(cat "$WORK/cpu.err")"
+ok "--cpu=1000: refused: $(head -1 "$WORK/cpu.err")"
+"$top_srcdir/lab/down.sh" --prefix "$LAB_PREFIX" >/dev/null
+
+# ---- --buffers ----
+lab_up --io packet --mode bridge -- --buffers=16 --gro-hold-us=200000
+in_c1 timeout 10 python3 - "$WORK/got" <<'EOF' &
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.18.1.2", 9999))
+s.settimeout(2)
+n = 0
+try:
+    while True:
+        s.recv(2048)
+        n += 1
+except socket.timeout:
+    pass
+open(sys.argv[1], "w").write("%d\n" % n)
+EOF
+rcv=$!
+sleep 0.5
+in_c2 python3 -c '
+import socket
+for i in range(300):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("198.18.1.3", 20000 + i))
+    s.sendto(bytes(600), ("198.18.1.2", 9999))
+    s.close()'
+wait "$rcv"
+got=$(cat "$WORK/got")
+[ "$(lab_stop)" = 0 ] || fail "--buffers=16: grogso did not exit 0"
+python3 - "$LAB_DIR/stats.json" "$got" <<'EOF' || fail "--buffers=16: a burst of 300 datagrams not accounted for"
+import json, sys
+ports = {json.loads(l)["port"]: json.loads(l) for l in open(sys.argv[1]) if l.strip()}
+wan, lan, got = ports["wan"], ports["lan"], int(sys.argv[2])
+nobuf = wan["drop"].get("no-buffer", 0)
+print("client1 got %d of 300; wan rx %d, no-buffer %d; lan tx %d" %
+      (got, wan["rx_pkts"], nobuf, lan["tx_pkts"]))
+sys.exit(not (0 < got <= 300 and nobuf > 0 and got + nobuf <= wan["rx_pkts"]))
+EOF
+lab_stats_balanced "$LAB_DIR/stats.json" || fail "--buffers=16: rx != tx + drops"
+ok "--buffers=16: what did not fit counted as no-buffer, the rest delivered"
 
 # ---- --kernel-gro ----
 # feature STATE: rx-gro and rx-udp-gro-forwarding of eth4 and eth5 in gw
