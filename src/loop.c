@@ -411,17 +411,7 @@ static void link_event(void *ctx, int deleted, const struct nl_link *l)
 		if (!pt->caps.ifindex || pt->caps.ifindex != l->ifindex)
 			continue;
 		if (deleted && pt->kind == PORT_KIND_TAP && l->moved) {
-			/* moved into another namespace (a VM's side): the fd
-			 * still works, only its events are out of sight */
-			log_info("%s: tap %s left this namespace; going on",
-				 pt->name, pt->ifname);
-			pt->caps.ifindex = 0;
-			pt->detached = 1;
-			pt->u.tap.nsid = l->new_nsid;
-			pt->u.tap.ifindex = l->new_ifindex;
-			/* the move took it down here; from now on only a
-			 * refused write tells us about its state */
-			port_link_event(pt, 1, 0);
+			port_tap_moved(pt, l->new_nsid, l->new_ifindex);
 			continue;
 		}
 		if (deleted) {

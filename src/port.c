@@ -444,6 +444,19 @@ void port_link_event(struct port *pt, int up, uint32_t mtu)
 	ev_io_stop(pt->loop, &pt->tx_w);
 }
 
+void port_tap_moved(struct port *pt, int nsid, int ifindex)
+{
+	log_info("%s: tap %s left this namespace; going on", pt->name,
+		 pt->ifname);
+	pt->caps.ifindex = 0;
+	pt->detached = 1;
+	pt->u.tap.nsid = nsid;
+	pt->u.tap.ifindex = ifindex;
+	/* the move took it down here; from now on only a refused write
+	 * tells us about its state */
+	port_link_event(pt, 1, 0);
+}
+
 void port_tx_features(struct port *pt)
 {
 	static const char *const names[2] = {

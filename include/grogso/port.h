@@ -243,6 +243,13 @@ void port_tx_drain(struct port *pt, int timeout_ms);
 void port_link_event(struct port *pt, int up, uint32_t mtu);
 
 /*
+ * TAP port @pt was moved into the namespace whose id here is @nsid, as
+ * @ifindex there (a VM's side): its fd goes on working, its link events
+ * are out of sight.
+ */
+void port_tap_moved(struct port *pt, int nsid, int ifindex);
+
+/*
  * Read the egress features that decide caps.fixed_id_whole (a packet
  * port's interface; a TAP has none: Linux's tun and virtio-net devices
  * cannot keep IDs fixed), and say so when it changes.  At open and on
