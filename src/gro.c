@@ -573,6 +573,19 @@ uint64_t gro_flush_older(struct gro_table *t, uint64_t before_ns)
 	return t->oldest ? t->oldest->start_ns : 0;
 }
 
+int gro_flush_oldest(struct gro_table *t, enum flush_reason reason)
+{
+	if (!t->oldest)
+		return 0;
+	flow_flush_oldest(t, reason);
+	return 1;
+}
+
+uint64_t gro_oldest_ns(const struct gro_table *t)
+{
+	return t->oldest ? t->oldest->start_ns : 0;
+}
+
 /* ---- classification ---- */
 
 /*

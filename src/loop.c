@@ -270,13 +270,58 @@ static void port_gone(struct loop *L)
 	ev_break(L->ev, EVBREAK_ALL);
 }
 
+/*
+ * Buffers short while --gro-hold-us holds aggregates (a --buffers far
+ * under its default): complete the oldest aggregates of either port
+ * (flush "full", as for a full table) and write them out until @need
+ * buffers are free or nothing is held, so that arriving frames find a
+ * buffer instead of being dropped while old aggregates wait.
+ */
+static void make_room(struct loop *L, uint32_t need)
+{
+	struct gro_table *t;
+	uint64_t o, first;
+	unsigned int i;
+
+	while (L->pool.nfree < need) {
+		t = NULL;
+		first = 0;
+		for (i = 0; i < FWD_NPORTS; i++) {
+			if (!L->p[i].gro || !gro_held(L->p[i].gro))
+				continue;
+			o = gro_oldest_ns(L->p[i].gro);
+			if (!t || o < first) {
+				t = L->p[i].gro;
+				first = o;
+			}
+		}
+		if (!t)
+			return;
+		gro_flush_oldest(t, FLUSH_FULL);
+		flush_tx(L);
+	}
+}
+
 static void rx_cb(struct ev_loop *ev, ev_io *w, int revents)
 {
 	struct lport *lp = w->data;
 	struct loop *L = lp->L;
+	uint32_t max = L->c->batch;
 	int n, i;
 
-	n = port_rx(&lp->port, L->rxb, L->c->batch);
+	if (L->pool.nfree < max) {
+		if (L->c->gro_hold_us) {
+			L->now_ns = mono_ns();
+			make_room(L, max < L->pool.count / 2 ?
+				  max : L->pool.count / 2);
+		}
+		/* read no more than fits; the rest waits in the ring or
+		 * the TAP's queue.  With none free, read to drop (counted
+		 * no-buffer), or the loop would spin on a readable port. */
+		if (L->pool.nfree)
+			max = L->pool.nfree;
+	}
+	n = port_rx(&lp->port, L->rxb, max);
 	if (n == -EBADFD && lp->port.kind == PORT_KIND_TAP) {
 		/* the TAP device was deleted (as with the namespace it was
 		 * moved to): the fd can never be attached again */

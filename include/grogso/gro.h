@@ -88,6 +88,15 @@ void gro_flush_all(struct gro_table *t, enum flush_reason reason);
  */
 uint64_t gro_flush_older(struct gro_table *t, uint64_t before_ns);
 
+/*
+ * Emit the oldest held aggregate with @reason, if any is held.  Returns
+ * 1 when one was emitted, 0 when none was held.
+ */
+int gro_flush_oldest(struct gro_table *t, enum flush_reason reason);
+
+/* The start time of the oldest aggregate held, or 0 when none is. */
+uint64_t gro_oldest_ns(const struct gro_table *t);
+
 /* Aggregates held now. */
 uint32_t gro_held(const struct gro_table *t);
 

@@ -1620,6 +1620,29 @@ static void test_flush_older_uses_head_time(void **state)
 	assert_int_equal(gro_held(gt), 0);
 }
 
+static void test_flush_oldest_one_at_a_time(void **state)
+{
+	struct frame_spec a = tcp_spec(0), b = tcp_spec(0);
+
+	(void)state;
+	b.sport = 1;
+	a.pay_len = P;
+	b.pay_len = 2 * P;
+	gro_receive(gt, frame_pkt(&pool, &b), 200);
+	gro_receive(gt, frame_pkt(&pool, &a), 100);
+	/* the age list goes by arrival; the head's time is what it reports */
+	assert_int_equal(gro_oldest_ns(gt), 200);
+	assert_int_equal(gro_flush_oldest(gt, FLUSH_FULL), 1);
+	EXPECT(2 * P);
+	assert_int_equal(sink.p[0]->agg.flush, FLUSH_FULL);
+	assert_int_equal(gro_held(gt), 1);
+	assert_int_equal(gro_oldest_ns(gt), 100);
+	assert_int_equal(gro_flush_oldest(gt, FLUSH_FULL), 1);
+	assert_int_equal(gro_flush_oldest(gt, FLUSH_FULL), 0);
+	assert_int_equal(gro_oldest_ns(gt), 0);
+	assert_int_equal(st.flush[FLUSH_FULL], 2);
+}
+
 static void test_bad_checksum_segment_not_merged(void **state)
 {
 	struct frame_spec s = tcp_spec(0);
@@ -1898,6 +1921,7 @@ int main(void)
 		SELFTEST(test_entry_reused_by_other_family_keeps_flows_apart),
 		SELFTEST(test_flush_all_emits_oldest_first),
 		SELFTEST(test_flush_older_uses_head_time),
+		SELFTEST(test_flush_oldest_one_at_a_time),
 		SELFTEST(test_bad_checksum_segment_not_merged),
 		SELFTEST(test_partial_checksum_merged_when_accepted),
 		SELFTEST(test_checksum_valid_from_vnet_is_trusted),
