@@ -105,13 +105,13 @@ static const struct opt_desc opts[] = {
 	{ "batch", required_argument, OPT_BATCH, "N",
 	  "frames per receive batch, 1..4096 [64]" },
 	{ "batch-gap-us", required_argument, OPT_BATCH_GAP_US, "N",
-	  "replay: a gap over N us ends a batch [100]" },
+	  "replay and pcap ports: a gap over N us ends a batch [100]" },
 	{ "checksum", required_argument, OPT_CHECKSUM, "lenient|strict",
-	  "replay: lenient takes offloaded (partial) checksums as good [lenient]" },
+	  "replay and pcap ports: lenient takes offloaded (partial) checksums as good [lenient]" },
 	{ "mode", required_argument, OPT_MODE, "route|bridge",
 	  "forwarding mode [route]" },
 	{ "lan", required_argument, OPT_LAN, "PORT",
-	  "LAN port: packet:IF, tap:NAME or IF [required]" },
+	  "LAN port: packet:IF, tap:NAME, IF or pcap:IN,OUT [required]" },
 	{ "wan", required_argument, OPT_WAN, "PORT",
 	  "WAN port, as --lan [required]" },
 	{ "tap-offload", required_argument, OPT_TAP_OFFLOAD, "on|off",
@@ -411,8 +411,14 @@ static int parse_route(struct config *c, const char *s)
 static int parse_port(int id, const char *s, const char **out)
 {
 	static const char *const kinds[] = { "packet:", "tap:" };
-	const char *expected = "packet:IF, tap:NAME or IF";
+	const char *expected = "packet:IF, tap:NAME, IF or pcap:IN,OUT";
 	size_t i, len = strlen(s);
+
+	/* port_pcap reads the rest: file names have no length limit here */
+	if (!strncmp(s, "pcap:", 5) && len > 5) {
+		*out = s;
+		return 0;
+	}
 
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		size_t k = strlen(kinds[i]);

@@ -56,6 +56,7 @@ struct loop {
 	struct nl_mon *mon;
 	struct pkt **rxb;
 	uint64_t now_ns;
+	int offline;                    /* pcap ports: run by capture time */
 	int failed;                     /* a port is gone for good: exit 1 */
 	ev_io mon_w;
 	ev_timer log_t, stats_t, hold_t, fwd_t;
@@ -502,6 +503,146 @@ static void mon_cb(struct ev_loop *ev, ev_io *w, int revents)
 	}
 }
 
+/* ---- offline: pcap ports, run by capture time ---- */
+
+/* no event loop offline: the signals are flags the run looks at */
+static volatile sig_atomic_t offline_stop, offline_usr1, offline_hup;
+
+static void offline_sig(int sig)
+{
+	if (sig == SIGUSR1)
+		offline_usr1 = 1;
+	else if (sig == SIGHUP)
+		offline_hup = 1;
+	else
+		offline_stop = sig;
+}
+
+static void offline_signals(struct loop *L)
+{
+	int err;
+
+	if (offline_usr1) {
+		offline_usr1 = 0;
+		print_stats(L);
+	}
+	if (offline_hup) {
+		offline_hup = 0;
+		err = log_agg_reopen(&L->log);
+		if (err)
+			log_warn("%s: cannot reopen the aggregate log: %s",
+				 L->c->log_path, strerror(-err));
+	}
+}
+
+/* The end of a batch of frames from @lp, as rx_cb ends one. */
+static void offline_batch_end(struct loop *L, struct lport *lp)
+{
+	if (lp->gro && !L->c->gro_hold_us)
+		gro_flush_all(lp->gro, FLUSH_BATCH);
+	flush_tx(L);
+	port_rx_done(&lp->port);
+}
+
+/*
+ * Run what falls due up to @t: aggregates held past --gro-hold-us and
+ * fwd's timers (neighbour retries, reassembly expiry), each at its own
+ * time, in order, as the live loop's timers would.
+ */
+static void offline_advance(struct loop *L, uint64_t t)
+{
+	uint64_t hold_ns = (uint64_t)L->c->gro_hold_us * 1000u;
+	uint64_t due, hold_due, fwd_due, o;
+	unsigned int i;
+
+	for (;;) {
+		hold_due = 0;
+		for (i = 0; hold_ns && i < FWD_NPORTS; i++) {
+			if (!L->p[i].gro || !gro_held(L->p[i].gro))
+				continue;
+			o = gro_oldest_ns(L->p[i].gro) + hold_ns;
+			if (!hold_due || o < hold_due)
+				hold_due = o;
+		}
+		fwd_due = fwd_next_deadline(L->fwd);
+		/* a deadline already run is not run again */
+		if (fwd_due && fwd_due <= L->now_ns)
+			fwd_due = 0;
+		due = hold_due && (!fwd_due || hold_due < fwd_due) ?
+		      hold_due : fwd_due;
+		if (!due || due > t)
+			return;
+		if (due > L->now_ns)
+			L->now_ns = due;
+		if (due == hold_due) {
+			for (i = 0; i < FWD_NPORTS; i++)
+				if (L->p[i].gro)
+					gro_flush_older(L->p[i].gro,
+							L->now_ns - hold_ns + 1);
+		} else {
+			fwd_timer(L->fwd, L->now_ns);
+		}
+		flush_tx(L);
+	}
+}
+
+/*
+ * The loop for pcap ports: the frames of both inputs in capture-time
+ * order (the LAN's first at equal times), cut into batches as replay
+ * cuts them (--batch frames, a gap over --batch-gap-us, or a frame from
+ * the other port), with the clock at the time of the frame at hand.
+ * Returns 0 at the end of both inputs, -EINTR when stopped by a signal,
+ * or -EIO when an input could not be read.
+ */
+static int run_offline(struct loop *L)
+{
+	uint64_t gap = (uint64_t)L->c->batch_gap_us * 1000u, t[FWD_NPORTS];
+	struct lport *lp, *cur = NULL;
+	unsigned int i, in_batch = 0;
+	int has[FWD_NPORTS], n;
+
+	signal(SIGINT, offline_sig);
+	signal(SIGTERM, offline_sig);
+	signal(SIGUSR1, offline_sig);
+	signal(SIGHUP, offline_sig);
+	while (!offline_stop) {
+		offline_signals(L);
+		lp = NULL;
+		for (i = 0; i < FWD_NPORTS; i++) {
+			has[i] = port_pcap_next(&L->p[i].port, &t[i]);
+			if (has[i] < 0)
+				return has[i];
+			if (has[i] && (!lp || t[i] < t[lp - L->p]))
+				lp = &L->p[i];
+		}
+		if (!lp)
+			break;
+		i = (unsigned int)(lp - L->p);
+		/* a capture whose times go back is taken in its order */
+		if (t[i] < L->now_ns)
+			t[i] = L->now_ns;
+		if (in_batch && (lp != cur || in_batch >= L->c->batch ||
+				 t[i] - L->now_ns > gap)) {
+			offline_batch_end(L, cur);
+			in_batch = 0;
+		}
+		offline_advance(L, t[i]);
+		L->now_ns = t[i];
+		n = port_rx(&lp->port, L->rxb, 1);
+		if (n > 0)
+			ingress(L, lp, L->rxb[0]);
+		cur = lp;
+		in_batch++;
+	}
+	if (in_batch)
+		offline_batch_end(L, cur);
+	if (offline_stop) {
+		log_info("signal %d: flushing and exiting", (int)offline_stop);
+		return -EINTR;
+	}
+	return 0;
+}
+
 /* ---- setup and teardown ---- */
 
 static int setup_ports(struct loop *L)
@@ -513,8 +654,16 @@ static int setup_ports(struct loop *L)
 	unsigned int i;
 	int err;
 
-	/* one interface for both ports would send every frame back in */
 	if (!port_parse_spec(specs[0], &kind[0], ifname[0]) &&
+	    !port_parse_spec(specs[1], &kind[1], ifname[1]) &&
+	    (kind[0] == PORT_KIND_PCAP) != (kind[1] == PORT_KIND_PCAP)) {
+		log_err("--lan %s and --wan %s: pcap ports run offline, by "
+			"the time in the captures, so both ports must be pcap "
+			"or neither", specs[0], specs[1]);
+		return -EINVAL;
+	}
+	/* one interface for both ports would send every frame back in */
+	if (!L->offline && !port_parse_spec(specs[0], &kind[0], ifname[0]) &&
 	    !port_parse_spec(specs[1], &kind[1], ifname[1]) &&
 	    !strcmp(ifname[0], ifname[1])) {
 		log_err("--lan and --wan are the same interface, %s: grogso "
@@ -531,8 +680,11 @@ static int setup_ports(struct loop *L)
 				&L->pool, &lp->stats, L->stats, L->ev);
 		if (err)
 			return err;
+		if (L->offline)
+			lp->port.u.pcap.clock = &L->now_ns;
 		/* the same one under another name (an altname) */
-		if (i && lp->port.caps.ifindex == L->p[0].port.caps.ifindex) {
+		if (i && !L->offline &&
+		    lp->port.caps.ifindex == L->p[0].port.caps.ifindex) {
 			log_err("--lan and --wan are the same interface, %s "
 				"(ifindex %d): grogso forwards between two",
 				L->p[0].port.ifname, lp->port.caps.ifindex);
@@ -619,6 +771,9 @@ static int setup(struct loop *L)
 	L->fwd = fwd_create(c, info, &L->pool, L->stats, egress, L);
 	if (!L->fwd)
 		return -EINVAL;
+	/* offline the clock is the captures' (wall clock already) */
+	if (L->offline)
+		return 0;
 	/* the wall clock, for the time in IPv4 timestamp options */
 	clock_gettime(CLOCK_REALTIME, &wall);
 	fwd_set_wallclock(L->fwd, (int64_t)wall.tv_sec * 1000000000 +
@@ -675,7 +830,8 @@ static void finish(struct loop *L)
 {
 	unsigned int i;
 
-	L->now_ns = mono_ns();
+	if (!L->offline)
+		L->now_ns = mono_ns();
 	for (i = 0; i < FWD_NPORTS; i++)
 		if (L->p[i].gro)
 			gro_flush_all(L->p[i].gro, FLUSH_EXIT);
@@ -736,6 +892,7 @@ int loop_run(const struct config *c)
 {
 	struct loop *L;
 	int status = 1;
+	unsigned int i;
 
 	/* the log buffer makes it large: keep it off the stack */
 	L = calloc(1, sizeof(*L));
@@ -754,19 +911,34 @@ int loop_run(const struct config *c)
 		log_err("cannot start the event loop");
 		goto out;
 	}
+	L->offline = !strncmp(c->lan, "pcap:", 5) &&
+		     !strncmp(c->wan, "pcap:", 5);
 	if (setup(L))
 		goto out;
-	start_watchers(L);
 	log_info("forwarding %s <-> %s (%s mode, GRO %s, GSO %s)", c->lan,
 		 c->wan, c->mode == CONFIG_MODE_BRIDGE ? "bridge" : "route",
 		 c->gro_on ? "on" : "off",
 		 c->gso == CONFIG_GSO_SOFTWARE ? "software" :
 		 c->gso == CONFIG_GSO_OFFLOAD ? "offload" : "auto");
-	ev_run(L->ev, 0);
+	if (L->offline) {
+		/* an input that cannot be read: the message and status 1,
+		 * as for replay (what was sent so far is in the outputs) */
+		if (run_offline(L) == -EIO) {
+			finish(L);
+			status = 1;
+			goto out;
+		}
+	} else {
+		start_watchers(L);
+		ev_run(L->ev, 0);
+	}
 
 	finish(L);
 	if (log_agg_flush(&L->log))
 		log_warn("%s: cannot write the aggregate log", c->log_path);
+	for (i = 0; i < FWD_NPORTS; i++)
+		if (port_pcap_flush(&L->p[i].port))
+			L->failed = 1;
 	print_stats(L);
 	status = L->failed;
 	if (c->stats_json && write_stats_json(L, c->stats_json))

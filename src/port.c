@@ -20,7 +20,8 @@
 
 static const struct port_ops *port_kind_ops(enum port_kind kind)
 {
-	return kind == PORT_KIND_TAP ? &port_tap_ops : &port_packet_ops;
+	return kind == PORT_KIND_TAP ? &port_tap_ops :
+	       kind == PORT_KIND_PCAP ? &port_pcap_ops : &port_packet_ops;
 }
 
 int port_parse_spec(const char *spec, enum port_kind *kind, char *ifname)
@@ -36,9 +37,15 @@ int port_parse_spec(const char *spec, enum port_kind *kind, char *ifname)
 			*kind = PORT_KIND_PACKET;
 		else if (klen == 3 && !strncmp(spec, "tap", 3))
 			*kind = PORT_KIND_TAP;
+		else if (klen == 4 && !strncmp(spec, "pcap", 4))
+			*kind = PORT_KIND_PCAP;
 		else
 			return -EINVAL;
 		name = colon + 1;
+	}
+	if (*kind == PORT_KIND_PCAP) {
+		strcpy(ifname, "pcap");
+		return 0;
 	}
 	if (!*name || strlen(name) >= IF_NAMESIZE || strchr(name, '/'))
 		return -EINVAL;
@@ -68,11 +75,13 @@ int port_open(struct port *pt, const char *name, unsigned int index,
 		pt->batch = PORT_TX_MAX;
 	pt->q_max = c->queue_len;
 	if (port_parse_spec(spec, &pt->kind, pt->ifname)) {
-		log_err("%s: bad port \"%s\": use packet:IF, tap:NAME or IF",
-			name, spec);
+		log_err("%s: bad port \"%s\": use packet:IF, tap:NAME, IF "
+			"or pcap:IN,OUT", name, spec);
 		return -EINVAL;
 	}
 	pt->ops = port_kind_ops(pt->kind);
+	if (pt->kind == PORT_KIND_PCAP)
+		pt->u.pcap.spec = strchr(spec, ':') + 1;
 	pt->txf = calloc(PORT_TX_MAX, sizeof(*pt->txf));
 	pt->segs = calloc(PORT_TX_SEGS, sizeof(*pt->segs));
 	pt->own = calloc(PORT_TX_MAX, sizeof(*pt->own));
@@ -466,7 +475,9 @@ void port_tx_features(struct port *pt)
 
 	if (pt->kind == PORT_KIND_PACKET && pt->caps.ifindex)
 		err = nl_features_get(pt->ifname, names, 2, on);
-	whole = !err && on[0] > 0 && on[1] > 0;
+	/* a capture stands for a veth, which has both */
+	whole = pt->kind == PORT_KIND_PCAP ||
+		(!err && on[0] > 0 && on[1] > 0);
 	if (whole == pt->caps.fixed_id_whole)
 		return;
 	if (err)

@@ -6,6 +6,13 @@
 # not by grogso); every case is replayed and the output frames compared
 # byte for byte (timestamps are not compared).  With tshark present, the
 # outputs that should be checksum-clean are also checked by tshark.
+# Every case is then run again through the daemon in bridge mode with
+# pcap ports (the input at the WAN port), which must write the same
+# frames at the LAN port and none at the WAN port.  Last,
+# tests/data/pcap_ports.py runs route mode on pcap ports: neighbours
+# learnt and resolved by ARP, GRO then offload or software GSO,
+# --gro-hold-us, TTL expiry and a port's mtu=, every frame written and
+# its time compared with frames scapy builds from the rules.
 #
 # Environment (set by make check): GROGSO, top_srcdir.
 # Exit 77 (skipped) without python3 + scapy.
@@ -99,6 +106,36 @@ while IFS="$tab" read -r name clean args; do
 		fi
 	fi
 	echo "ok   $name $args"
+
+	# the daemon in bridge mode with pcap ports runs the same engine:
+	# the case in at the WAN, the same frames out at the LAN, none back
+	# shellcheck disable=SC2086
+	"$GROGSO" --mode=bridge $args --lan "pcap:,$dir/$name.lan.pcap" \
+		--wan "pcap:$in,$dir/$name.wan.pcap" 2>"$dir/$name.err"
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		echo "FAIL $name: grogso with pcap ports, $args, exited $rc"
+		sed 's/^/    /' "$dir/$name.err"
+		fail=1
+		continue
+	fi
+	if ! compare "$dir/$name.expected.pcap" "$dir/$name.lan.pcap" \
+		>"$dir/$name.cmp"; then
+		echo "FAIL $name ($args): pcap ports: the LAN's output differs"
+		sed 's/^/    /' "$dir/$name.cmp"
+		fail=1
+		continue
+	fi
+	if [ "$(wc -c <"$dir/$name.wan.pcap")" -ne 24 ]; then
+		echo "FAIL $name: pcap ports: frames written back to the WAN"
+		fail=1
+		continue
+	fi
+	echo "ok   $name $args (pcap ports, bridge mode)"
 done <"$dir/cases.txt"
+
+mkdir "$dir/route" &&
+	"$PY" "$top_srcdir/tests/data/pcap_ports.py" "$GROGSO" "$dir/route" ||
+	fail=1
 
 exit "$fail"

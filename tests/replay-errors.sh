@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# grogso replay and the command line on bad input: every case must exit
-# with status 1 and one message line that names the file or the option.
+# grogso replay, pcap ports and the command line on bad input: every
+# case must exit with status 1 and one message line that names the file
+# or the option.
 # A crash (status >= 128) or a zero status fails the test.
 #
 # Environment (set by make check): GROGSO.  Exit 77 without python3.
@@ -85,6 +86,22 @@ expect "^grogso: $dir/empty.pcap: " replay "$dir/empty.pcap" "$o"
 expect "$dir/nodir/o.pcap" replay "$dir/ok.pcap" "$dir/nodir/o.pcap"
 expect "^grogso: $dir/nodir/log: " replay --log-aggregates="$dir/nodir/log" "$dir/ok.pcap" "$o"
 
+# pcap ports
+b=--mode=bridge
+w="--wan=pcap:,$dir/w.pcap"
+expect "^grogso: --lan pcap:.* and --wan lo: .*both ports must be pcap or neither" $b "--lan=pcap:$dir/ok.pcap,$o" --wan=lo
+expect "^grogso: lan: pcap:$dir/ok.pcap: expected pcap:IN,OUT" $b "--lan=pcap:$dir/ok.pcap" "$w"
+expect "^grogso: lan: .*: OUT, the capture to write, is required" $b "--lan=pcap:$dir/ok.pcap," "$w"
+expect "^grogso: lan: .*: bad option \"mtu=20\"" $b "--lan=pcap:$dir/ok.pcap,$o,mtu=20" "$w"
+expect "^grogso: lan: .*: bad option \"mac=02:00\"" $b "--lan=pcap:$dir/ok.pcap,$o,mac=02:00" "$w"
+expect "^grogso: lan: .*: bad option \"speed=10\"" $b "--lan=pcap:$dir/ok.pcap,$o,speed=10" "$w"
+expect "^grogso: lan: $dir/missing.pcap: No such file" $b "--lan=pcap:$dir/missing.pcap,$o" "$w"
+expect "^grogso: lan: $dir/raw.pcap: link type .* is not Ethernet" $b "--lan=pcap:$dir/raw.pcap,$o" "$w"
+expect "^grogso: lan: $dir/garbage.pcap: " $b "--lan=pcap:$dir/garbage.pcap,$o" "$w"
+expect "^grogso: lan: $dir/nodir/o.pcap: " $b "--lan=pcap:$dir/ok.pcap,$dir/nodir/o.pcap" "$w"
+expect "^grogso: wan: $dir/short.pcap: record 2: truncated" $b "--lan=pcap:$dir/ok.pcap,$o" "--wan=pcap:$dir/short.pcap,$dir/w.pcap"
+expect "^grogso: wan: $dir/snap.pcap: record 2 truncated (caplen 40 of 60 bytes)" $b "--lan=pcap:$dir/ok.pcap,$o" "--wan=pcap:$dir/snap.pcap,$dir/w.pcap"
+
 # arguments
 expect "^grogso: replay: expected IN.pcap OUT.pcap" replay
 expect "^grogso: replay: expected IN.pcap OUT.pcap" replay "$dir/ok.pcap"
@@ -113,7 +130,7 @@ expect "^grogso: --batch: '0': expected a number from 1 to 4096" replay --batch=
 expect "^grogso: --batch-gap-us: ' 5': expected" replay "--batch-gap-us= 5" a b
 expect "^grogso: --checksum: 'none': expected lenient or strict" replay --checksum=none a b
 expect "^grogso: --mode: 'nat': expected route or bridge" --mode=nat
-expect "^grogso: --lan: 'tpa:eth4': expected packet:IF, tap:NAME or IF" --lan=tpa:eth4
+expect "^grogso: --lan: 'tpa:eth4': expected packet:IF, tap:NAME, IF or pcap:IN,OUT" --lan=tpa:eth4
 expect "^grogso: --lan: 'a234567890123456': expected" --lan=a234567890123456
 expect "^grogso: --wan: 'tap:': expected" --wan=tap:
 expect "^grogso: --tap-offload: 'yes': expected on or off" --tap-offload=yes

@@ -33,7 +33,7 @@
 #define PORT_LABEL_MAX 8                 /* "lan", "wan" */
 #define PORT_SPEC_MAX 64
 
-enum port_kind { PORT_KIND_PACKET = 0, PORT_KIND_TAP };
+enum port_kind { PORT_KIND_PACKET = 0, PORT_KIND_TAP, PORT_KIND_PCAP };
 
 struct port_caps {
 	int gso;                        /* takes super-packets (vnet GSO) */
@@ -156,14 +156,42 @@ struct port {
 			uint64_t tx_dropped;    /* the device's, counted so far */
 			int nsid, ifindex;      /* moved: where it is now, or -1, 0 */
 		} tap;
+		struct {
+			const char *spec;       /* after "pcap:" */
+			struct pcap *in;        /* NULL: no (more) input */
+			char *in_name;          /* its file, for messages */
+			struct pcap *dead;      /* the writer's link type */
+			struct pcap_dumper *out;
+			const struct pcap_pkthdr *next_h; /* read ahead */
+			const uint8_t *next_data;
+			int has_next;
+			uint64_t records;       /* read from in */
+			const uint64_t *clock;  /* the loop's, ns: record times */
+			uint8_t *frame;         /* one frame gathered to write */
+		} pcap;
 	} u;
 };
 
 extern const struct port_ops port_packet_ops;
 extern const struct port_ops port_tap_ops;
+extern const struct port_ops port_pcap_ops;
 
 /*
- * Parse a port spec: "packet:IF", "tap:NAME", or a bare IF (packet).
+ * A pcap port's next input record: 1 and its capture time in @t_ns
+ * (read ahead; port_rx then takes it), 0 at the end of the input (or
+ * when there is none), or -EIO after log_err naming the record.
+ */
+int port_pcap_next(struct port *pt, uint64_t *t_ns);
+
+/*
+ * Write out what a pcap port buffered.  Returns 0, or -EIO after
+ * log_err when the capture could not be written.
+ */
+int port_pcap_flush(struct port *pt);
+
+/*
+ * Parse a port spec: "packet:IF", "tap:NAME", a bare IF (packet), or
+ * "pcap:..." (@ifname is then "pcap"; port_pcap reads the rest).
  * Returns 0 or -EINVAL (empty or too long a name, unknown kind).
  */
 int port_parse_spec(const char *spec, enum port_kind *kind, char *ifname);

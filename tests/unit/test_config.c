@@ -308,8 +308,12 @@ static void test_ports_need_a_kind(void **state)
 	assert_int_equal(PARSE("--lan=tap:grogso0", "--wan=packet:eth5",
 			       "--mode=bridge"), 0);
 	assert_string_equal(cfg.lan, "tap:grogso0");
-	/* captures are for grogso replay, not ports of the daemon */
-	assert_int_equal(PARSE_Q("--lan=pcap:/x/y.pcap", "--wan=packet:eth5",
+	/* a pcap port keeps its whole spec, paths of any length included;
+	 * port_pcap reads it (and the loop refuses one beside a live port) */
+	assert_int_equal(PARSE("--lan=pcap:/x/a-rather-long-name.pcap,/x/o.pcap",
+			       "--wan=pcap:,/x/w.pcap", "--mode=bridge"), 0);
+	assert_string_equal(cfg.lan, "pcap:/x/a-rather-long-name.pcap,/x/o.pcap");
+	assert_int_equal(PARSE_Q("--lan=pcap:", "--wan=packet:eth5",
 				 "--mode=bridge"), -EINVAL);
 	/* a bare interface name is a packet port */
 	assert_int_equal(PARSE("--lan=eth4", "--wan=packet:eth5",
