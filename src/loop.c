@@ -691,7 +691,15 @@ static int setup_ports(struct loop *L)
 			return -EINVAL;
 		}
 		if (L->c->gro_on) {
-			lp->gro = gro_create(&L->c->gro, &L->pool, &lp->stats,
+			struct gro_config g = L->c->gro;
+
+			/* a live port tells an offloaded checksum by
+			 * NEEDS_CSUM; one that covers only the pseudo-header
+			 * without it is bad, as for Linux.  --checksum is for
+			 * captures, which lost that flag. */
+			if (!L->offline)
+				g.accept_partial = 0;
+			lp->gro = gro_create(&g, &L->pool, &lp->stats,
 					     gro_emit, lp);
 			if (!lp->gro) {
 				log_err("cannot create the GRO table (--gro-flows=%u)",
