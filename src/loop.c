@@ -444,20 +444,104 @@ static void sig_usr1_cb(struct ev_loop *ev, ev_signal *w, int revents)
 
 /* ---- link events ---- */
 
+/* Port @i's link is @up, with the MTU and features of @l. */
+static void link_update(struct loop *L, unsigned int i, int up,
+			const struct nl_link *l)
+{
+	struct port *pt = &L->p[i].port;
+	struct fwd_port_info info;
+	uint32_t mtu = pt->caps.mtu;
+
+	port_link_event(pt, up, l->mtu);
+	port_tx_features(pt);
+	if (l->gso_max_size)
+		pt->caps.gso_max_size = l->gso_max_size;
+	if (pt->caps.mtu != mtu) {
+		memcpy(info.mac, pt->caps.mac, 6);
+		info.mtu = pt->caps.mtu;
+		fwd_set_port(L->fwd, i, &info);
+	}
+}
+
+/* Whether the events of a namespace a TAP goes to, @nsid, reach us. */
+static int followed(const struct loop *L, int nsid)
+{
+	return L->mon && nl_mon_all_nsid(L->mon) && nsid >= 0;
+}
+
+/*
+ * TAP port @i left namespace @from (NL_NSID_HERE: ours) for the one that
+ * @from calls @l->new_nsid.  Only for a move out of ours is that an id
+ * here (the kernel's peernet2id_alloc(dev_net(dev), net) in
+ * __dev_change_net_namespace is the old namespace's id for the new one);
+ * from elsewhere it is looked up.
+ */
+static void tap_moved(struct loop *L, unsigned int i, int from,
+		      const struct nl_link *l)
+{
+	struct port *pt = &L->p[i].port;
+	struct nl_link back;
+	int nsid = l->new_nsid, err = 0;
+
+	if (from != NL_NSID_HERE)
+		err = nl_nsid_resolve(from, l->new_nsid, &nsid);
+	if (err) {
+		log_debug("%s: tap %s: where it went (id %d there): %s",
+			  pt->name, pt->ifname, l->new_nsid, strerror(-err));
+		nsid = -1;
+	} else if (nsid == NL_NSID_HERE) {
+		if (nl_link_get_in(NL_NSID_HERE, l->new_ifindex, &back))
+			back.name[0] = 0;
+		port_tap_returned(pt, l->new_ifindex, back.name);
+		return;
+	}
+	port_tap_moved(pt, nsid, l->new_ifindex, followed(L, nsid));
+}
+
+/*
+ * An event from the namespace TAP port @i was moved to, about the TAP.
+ * Its carrier follows our fd; what decides whether it takes our frames
+ * is IFF_UP (tun_get_user refuses a write with EIO without it), which
+ * also spares waiting for the operstate to follow.
+ */
+static void tap_away_event(struct loop *L, unsigned int i, int deleted,
+			   const struct nl_link *l)
+{
+	struct port *pt = &L->p[i].port;
+
+	if (!deleted) {
+		link_update(L, i, !!(l->flags & IFF_UP), l);
+		return;
+	}
+	if (l->moved) {
+		tap_moved(L, i, l->nsid, l);
+		return;
+	}
+	log_err("%s: tap %s was deleted: grogso stops", pt->name, pt->ifname);
+	port_link_event(pt, 0, 0);
+	port_gone(L);
+}
+
 static void link_event(void *ctx, int deleted, const struct nl_link *l)
 {
 	struct loop *L = ctx;
-	struct fwd_port_info info;
 	unsigned int i;
 
 	for (i = 0; i < FWD_NPORTS; i++) {
 		struct port *pt = &L->p[i].port;
-		uint32_t mtu = pt->caps.mtu;
 
-		if (!pt->caps.ifindex || pt->caps.ifindex != l->ifindex)
+		if (pt->detached) {
+			if (l->nsid != NL_NSID_HERE &&
+			    l->nsid == pt->u.tap.nsid &&
+			    l->ifindex == pt->u.tap.ifindex)
+				tap_away_event(L, i, deleted, l);
+			continue;
+		}
+		if (l->nsid != NL_NSID_HERE || !pt->caps.ifindex ||
+		    pt->caps.ifindex != l->ifindex)
 			continue;
 		if (deleted && pt->kind == PORT_KIND_TAP && l->moved) {
-			port_tap_moved(pt, l->new_nsid, l->new_ifindex);
+			tap_moved(L, i, NL_NSID_HERE, l);
 			continue;
 		}
 		if (deleted) {
@@ -472,15 +556,7 @@ static void link_event(void *ctx, int deleted, const struct nl_link *l)
 			port_gone(L);
 			continue;
 		}
-		port_link_event(pt, l->carrier, l->mtu);
-		port_tx_features(pt);
-		if (l->gso_max_size)
-			pt->caps.gso_max_size = l->gso_max_size;
-		if (pt->caps.mtu != mtu) {
-			memcpy(info.mac, pt->caps.mac, 6);
-			info.mtu = pt->caps.mtu;
-			fwd_set_port(L->fwd, i, &info);
-		}
+		link_update(L, i, l->carrier, l);
 	}
 }
 
@@ -498,8 +574,17 @@ static void mon_cb(struct ev_loop *ev, ev_io *w, int revents)
 	for (i = 0; i < FWD_NPORTS; i++) {
 		struct port *pt = &L->p[i].port;
 
-		if (pt->caps.ifindex && !nl_link_get(pt->ifname, &l))
+		if (pt->detached) {
+			/* A move on or a deletion among the lost events is
+			 * not learnt here (a deletion still shows as EBADFD
+			 * on read): a link not found is left as it is. */
+			if (followed(L, pt->u.tap.nsid) &&
+			    !nl_link_get_in(pt->u.tap.nsid, pt->u.tap.ifindex,
+					    &l))
+				link_event(L, 0, &l);
+		} else if (pt->caps.ifindex && !nl_link_get(pt->ifname, &l)) {
 			link_event(L, 0, &l);
+		}
 	}
 }
 
@@ -790,6 +875,9 @@ static int setup(struct loop *L)
 	if (err)
 		log_warn("no link events (%s): link changes go unnoticed",
 			 strerror(-err));
+	else if (!nl_mon_all_nsid(L->mon))
+		log_debug("no link events from other namespaces: a TAP moved "
+			  "away is told about by refused writes only");
 	return 0;
 }
 

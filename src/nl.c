@@ -7,41 +7,59 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/ethtool_netlink.h>
 #include <linux/genetlink.h>
 #include <linux/if_link.h>
+#include <linux/net_namespace.h>
+#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
 #include "grogso/nl.h"
 
 /* Feature replies list every feature by name, three times over. */
 #define NL_BUF_SIZE 65536
+/* One event per read: a link message with all its attributes fits. */
+#define NL_MON_BUF_SIZE 32768
 
 struct nl_mon {
 	struct mnl_socket *sock;
+	int all_nsid;                   /* NETLINK_LISTEN_ALL_NSID was taken */
+	int self_nsid;                  /* an id this namespace has for itself */
+	/* its own buffer: a handler may make requests, which use nl_buf,
+	 * while the events read are still being walked */
+	char buf[NL_MON_BUF_SIZE];
 };
 
 static char nl_buf[NL_BUF_SIZE];
 
 /*
  * Send @nlh on a fresh socket of @proto with an ACK requested and run @cb
- * over the replies until the ACK.  Returns 0 or a negative errno (the
- * kernel's error for the request).
+ * over the replies until the ACK (or the end of a dump).  @strict: ask
+ * for NETLINK_GET_STRICT_CHK, without which the kernel ignores the
+ * filters of some dumps.  Returns 0 or a negative errno (the kernel's
+ * error for the request).
  */
-static int nl_request(int proto, struct nlmsghdr *nlh, mnl_cb_t cb,
-		      void *data)
+static int nl_exchange(int proto, int strict, struct nlmsghdr *nlh,
+		       mnl_cb_t cb, void *data)
 {
 	struct mnl_socket *nl;
 	unsigned int seq, portid;
 	ssize_t len;
-	int ret;
+	int ret, one = 1;
 
 	nl = mnl_socket_open2(proto, SOCK_CLOEXEC);
 	if (!nl)
 		return -errno;
+	if (strict && mnl_socket_setsockopt(nl, NETLINK_GET_STRICT_CHK, &one,
+					    sizeof(one)) < 0) {
+		ret = -errno;
+		goto out;
+	}
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		ret = -errno;
 		goto out;
@@ -68,6 +86,12 @@ out:
 	return ret;
 }
 
+static int nl_request(int proto, struct nlmsghdr *nlh, mnl_cb_t cb,
+		      void *data)
+{
+	return nl_exchange(proto, 0, nlh, cb, data);
+}
+
 /* ---- rtnetlink ---- */
 
 static int link_attr_cb(const struct nlattr *a, void *data)
@@ -90,6 +114,7 @@ static int link_parse(const struct nlmsghdr *nlh, struct nl_link *l)
 	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
 		return -EINVAL;
 	memset(l, 0, sizeof(*l));
+	l->nsid = NL_NSID_HERE;
 	mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, tb);
 	l->ifindex = ifm->ifi_index;
 	l->flags = ifm->ifi_flags;
@@ -179,10 +204,12 @@ int nl_link_get_in(int nsid, int ifindex, struct nl_link *l)
 	int ret;
 
 	nlh = getlink_start(buf, ifindex);
-	mnl_attr_put_u32(nlh, IFLA_TARGET_NETNSID, (uint32_t)nsid);
+	if (nsid != NL_NSID_HERE)
+		mnl_attr_put_u32(nlh, IFLA_TARGET_NETNSID, (uint32_t)nsid);
 	ret = getlink_run(nlh, l);
 	if (ret)
 		return ret;
+	l->nsid = nsid;
 	return l->ifindex == ifindex ? 0 : -ENODEV;
 }
 
@@ -203,12 +230,124 @@ int nl_link_set_up(int ifindex)
 	return nl_request(NETLINK_ROUTE, nlh, NULL, NULL);
 }
 
+/* ---- namespace ids ---- */
+
+/* What an RTM_GETNSID answer is searched for, and what was found. */
+struct nsid_ans {
+	int any;                        /* take the first answer */
+	int want;                       /* ... else the one with this NSID */
+	int found;
+	int nsid;                       /* NETNSA_NSID: the id in the target */
+	int current;                    /* NETNSA_CURRENT_NSID: the id here */
+};
+
+static int nsid_attr_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+
+	/* every NETNSA_* attribute is a 32-bit id or pid */
+	if (mnl_attr_type_valid(a, NETNSA_MAX) < 0 ||
+	    mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+		return MNL_CB_OK;
+	tb[mnl_attr_get_type(a)] = a;
+	return MNL_CB_OK;
+}
+
+static int nsid_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NETNSA_MAX + 1] = { 0 };
+	struct nsid_ans *a = data;
+	int id;
+
+	if (nlh->nlmsg_type != RTM_NEWNSID || a->found)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(struct rtgenmsg), nsid_attr_cb, tb);
+	if (!tb[NETNSA_NSID])
+		return MNL_CB_OK;
+	id = (int)mnl_attr_get_u32(tb[NETNSA_NSID]);
+	if (!a->any && id != a->want)
+		return MNL_CB_OK;
+	a->found = 1;
+	a->nsid = id;
+	a->current = tb[NETNSA_CURRENT_NSID] ?
+		     (int)mnl_attr_get_u32(tb[NETNSA_CURRENT_NSID]) :
+		     NETNSA_NSID_NOT_ASSIGNED;
+	return MNL_CB_OK;
+}
+
+static struct nlmsghdr *getnsid_start(char *buf, uint16_t flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtgenmsg *g;
+
+	nlh->nlmsg_type = RTM_GETNSID;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->rtgen_family = AF_UNSPEC;
+	return nlh;
+}
+
+/*
+ * The id that namespace @via (an id here, or NL_NSID_HERE) gives
+ * grogso's own, in @id: NETNSA_NSID_NOT_ASSIGNED when it has none.
+ * Returns 0 or a negative errno.
+ */
+static int nsid_of_self(int via, int *id)
+{
+	struct nsid_ans a = { .any = 1 };
+	struct nlmsghdr *nlh;
+	char buf[128];
+	int ret;
+
+	nlh = getnsid_start(buf, 0);
+	/* ours is the namespace of our process */
+	mnl_attr_put_u32(nlh, NETNSA_PID, (uint32_t)getpid());
+	if (via != NL_NSID_HERE)
+		mnl_attr_put_u32(nlh, NETNSA_TARGET_NSID, (uint32_t)via);
+	ret = nl_request(NETLINK_ROUTE, nlh, nsid_cb, &a);
+	if (ret)
+		return ret;
+	if (!a.found)
+		return -ENOENT;
+	*id = a.nsid;
+	return 0;
+}
+
+int nl_nsid_resolve(int via, int id, int *here)
+{
+	struct nsid_ans a = { .want = id };
+	struct nlmsghdr *nlh;
+	char buf[128];
+	int ret, self;
+
+	if (id < 0)
+		return -ENOENT;
+	ret = nsid_of_self(via, &self);
+	if (ret)
+		return ret;
+	if (self == id) {
+		*here = NL_NSID_HERE;
+		return 0;
+	}
+	/* The ids @via has, each with the id its namespace has here
+	 * (rtnl_net_dumpid with a target: NETNSA_CURRENT_NSID). */
+	nlh = getnsid_start(buf, NLM_F_DUMP);
+	mnl_attr_put_u32(nlh, NETNSA_TARGET_NSID, (uint32_t)via);
+	ret = nl_exchange(NETLINK_ROUTE, 1, nlh, nsid_cb, &a);
+	if (ret)
+		return ret;
+	if (!a.found || a.current < 0)
+		return -ENOENT;
+	*here = a.current;
+	return 0;
+}
+
 /* ---- link events ---- */
 
 int nl_mon_open(struct nl_mon **mp)
 {
 	struct nl_mon *m;
-	int ret;
+	int ret, one = 1;
 
 	m = calloc(1, sizeof(*m));
 	if (!m)
@@ -222,6 +361,15 @@ int nl_mon_open(struct nl_mon **mp)
 		ret = -errno;
 		goto out;
 	}
+	/* without it (no CAP_NET_BROADCAST), this namespace's events only */
+	m->all_nsid = mnl_socket_setsockopt(m->sock, NETLINK_LISTEN_ALL_NSID,
+					    &one, sizeof(one)) == 0;
+	/* A namespace may have been given an id for itself: its own events
+	 * then come with that id (do_one_broadcast sets it for every
+	 * listener), and are ours all the same. */
+	m->self_nsid = NETNSA_NSID_NOT_ASSIGNED;
+	if (m->all_nsid)
+		nsid_of_self(NL_NSID_HERE, &m->self_nsid);
 	*mp = m;
 	return 0;
 out:
@@ -234,9 +382,15 @@ int nl_mon_fd(const struct nl_mon *m)
 	return mnl_socket_get_fd(m->sock);
 }
 
+int nl_mon_all_nsid(const struct nl_mon *m)
+{
+	return m->all_nsid;
+}
+
 struct mon_ctx {
 	nl_link_fn fn;
 	void *ctx;
+	int nsid;                       /* of the namespace the read came from */
 };
 
 static int mon_cb(const struct nlmsghdr *nlh, void *data)
@@ -244,22 +398,70 @@ static int mon_cb(const struct nlmsghdr *nlh, void *data)
 	struct mon_ctx *mc = data;
 	struct nl_link l;
 
-	if (link_parse(nlh, &l) == 0)
+	if (link_parse(nlh, &l) == 0) {
+		l.nsid = mc->nsid;
 		mc->fn(mc->ctx, nlh->nlmsg_type == RTM_DELLINK, &l);
+	}
 	return MNL_CB_OK;
+}
+
+/*
+ * The namespace a read event comes from: netlink_recvmsg adds the id as
+ * a control message when the socket listens to all (and the sender's
+ * namespace has an id here, as it must for the event to reach us); an
+ * event of this namespace has none.
+ */
+static int mon_nsid(const struct nl_mon *m, struct msghdr *msg)
+{
+	struct cmsghdr *c;
+	int nsid = NL_NSID_HERE;
+
+	for (c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c))
+		if (c->cmsg_level == SOL_NETLINK &&
+		    c->cmsg_type == NETLINK_LISTEN_ALL_NSID &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(int)))
+			memcpy(&nsid, CMSG_DATA(c), sizeof(int));
+	if (nsid < 0 || nsid == m->self_nsid)
+		return NL_NSID_HERE;
+	return nsid;
 }
 
 int nl_mon_read(struct nl_mon *m, nl_link_fn fn, void *ctx)
 {
-	struct mon_ctx mc = { fn, ctx };
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	struct mon_ctx mc = { fn, ctx, NL_NSID_HERE };
+	struct iovec iov = { m->buf, sizeof(m->buf) };
+	struct sockaddr_nl from;
+	struct msghdr msg;
 	ssize_t len;
 
+	/* libmnl's recvfrom drops the control messages: recvmsg here */
 	for (;;) {
-		len = mnl_socket_recvfrom(m->sock, nl_buf, sizeof(nl_buf));
-		if (len < 0)
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_name = &from;
+		msg.msg_namelen = sizeof(from);
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = ctl.buf;
+		msg.msg_controllen = sizeof(ctl.buf);
+		len = recvmsg(mnl_socket_get_fd(m->sock), &msg, 0);
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
 			return errno == EAGAIN ? 0 : -errno;
+		}
+		/* a message cut short is an event lost: re-read the links */
+		if (msg.msg_flags & MSG_TRUNC)
+			return -ENOBUFS;
+		/* only the kernel (port 0) sends to the group */
+		if (msg.msg_namelen != sizeof(from) || from.nl_pid)
+			continue;
+		mc.nsid = mon_nsid(m, &msg);
 		/* Events carry sequence 0 and port 0: match anything. */
-		if (mnl_cb_run(nl_buf, (size_t)len, 0, 0, mon_cb, &mc) < 0)
+		if (mnl_cb_run(m->buf, (size_t)len, 0, 0, mon_cb, &mc) < 0)
 			return -errno;
 	}
 }

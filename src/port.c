@@ -332,8 +332,11 @@ static unsigned int write_frames(struct port *pt, struct port_txf *f,
 			break;
 		}
 		if (err_is_link(err)) {
-			/* a detached TAP sends no link events to bring it back:
-			 * count the frame, keep trying the next ones */
+			/* A detached TAP's link is not ours to flip: its events
+			 * there, when they reach us, tell when it goes down (and
+			 * until then a refusal is counted like this); when they
+			 * do not, nothing would bring it back.  Count the frame,
+			 * keep trying the next ones. */
 			if (pt->link_up && !pt->detached) {
 				log_warn("%s: %s: link went down (%s)", pt->name,
 					 pt->ifname, strerror(err));
@@ -453,17 +456,48 @@ void port_link_event(struct port *pt, int up, uint32_t mtu)
 	ev_io_stop(pt->loop, &pt->tx_w);
 }
 
-void port_tap_moved(struct port *pt, int nsid, int ifindex)
+void port_tap_moved(struct port *pt, int nsid, int ifindex, int followed)
 {
-	log_info("%s: tap %s left this namespace; going on", pt->name,
-		 pt->ifname);
+	if (!pt->detached)
+		log_info("%s: tap %s left this namespace; going on", pt->name,
+			 pt->ifname);
+	else
+		log_info("%s: tap %s moved on to another namespace; going on",
+			 pt->name, pt->ifname);
 	pt->caps.ifindex = 0;
 	pt->detached = 1;
 	pt->u.tap.nsid = nsid;
 	pt->u.tap.ifindex = ifindex;
-	/* the move took it down here; from now on only a refused write
+	if (followed) {
+		/* The move closed it (dev_close in the kernel's
+		 * __dev_change_net_namespace): down until brought up there,
+		 * which its events will tell. */
+		log_info("%s: tap %s: its link is followed there (nsid %d, "
+			 "ifindex %d)", pt->name, pt->ifname, nsid, ifindex);
+		port_link_event(pt, 0, 0);
+		return;
+	}
+	if (nsid < 0)
+		log_warn("%s: tap %s went where grogso has no id for: its "
+			 "link is no longer followed", pt->name, pt->ifname);
+	/* its events do not reach us: from now on only a refused write
 	 * tells us about its state */
 	port_link_event(pt, 1, 0);
+}
+
+void port_tap_returned(struct port *pt, int ifindex, const char *name)
+{
+	log_info("%s: tap %s is back in this namespace as %s (ifindex %d)",
+		 pt->name, pt->ifname, name[0] ? name : pt->ifname, ifindex);
+	/* it may have been renamed on its way: the name finds it again */
+	if (name[0])
+		snprintf(pt->ifname, sizeof(pt->ifname), "%s", name);
+	pt->detached = 0;
+	pt->caps.ifindex = ifindex;
+	pt->u.tap.nsid = -1;
+	pt->u.tap.ifindex = 0;
+	/* closed by the move, as when it left: down until brought up here */
+	port_link_event(pt, 0, 0);
 }
 
 void port_tx_features(struct port *pt)

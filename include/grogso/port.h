@@ -154,7 +154,8 @@ struct port {
 		struct {
 			unsigned int offload;   /* TUN_F_* negotiated */
 			uint64_t tx_dropped;    /* the device's, counted so far */
-			int nsid, ifindex;      /* moved: where it is now, or -1, 0 */
+			int nsid, ifindex;      /* moved: where it is now
+						 * (nsid -1: not known) */
 		} tap;
 		struct {
 			const char *spec;       /* after "pcap:" */
@@ -271,11 +272,19 @@ void port_tx_drain(struct port *pt, int timeout_ms);
 void port_link_event(struct port *pt, int up, uint32_t mtu);
 
 /*
- * TAP port @pt was moved into the namespace whose id here is @nsid, as
- * @ifindex there (a VM's side): its fd goes on working, its link events
- * are out of sight.
+ * TAP port @pt was moved into the namespace whose id here is @nsid (-1:
+ * unknown), as @ifindex there (a VM's side): its fd goes on working.
+ * @followed: that namespace's link events reach us, and tell the link's
+ * state from now on; else only refused writes do.
  */
-void port_tap_moved(struct port *pt, int nsid, int ifindex);
+void port_tap_moved(struct port *pt, int nsid, int ifindex, int followed);
+
+/*
+ * A moved TAP port @pt came back into grogso's namespace, as @ifindex
+ * named @name (empty: unknown): its events are those of this namespace
+ * again.
+ */
+void port_tap_returned(struct port *pt, int ifindex, const char *name);
 
 /*
  * Read the egress features that decide caps.fixed_id_whole (a packet

@@ -14,6 +14,11 @@
 #   vm: a TAP moved to client1 is followed there; the drops at a moved
 #     TAP's full queue are counted as ring-full; when client1's
 #     namespace goes, the TAP is deleted and grogso stops with status 1.
+#   vm link: the link of a TAP moved to client1, as client1 sets it
+#     (grogso hears client1's link events): down there, grogso says so
+#     and drops what goes out there as link-down; up again, pings get
+#     through; a new MTU there is told; the TAP deleted there, grogso
+#     stops with status 1 at once.
 #
 # Run by make check as root; skipped (77) otherwise.
 set -uo pipefail
@@ -66,6 +71,21 @@ idle_while_down() {
 	[ $((t1 - t0)) -lt $((hz / 4)) ] ||
 		fail "$dev up again: grogso used $((t1 - t0)) ticks in an idle second"
 	ok "$dev up again: pings get through, grogso idle ($((t1 - t0)) ticks in 1 s)"
+}
+
+# log_count PATTERN: how many lines of grogso's messages match
+log_count() {
+	grep -c -e "$1" "$LAB_DIR/grogso.err"
+}
+
+# log_grows PATTERN N: until more than N lines match (2 s at the most)
+log_grows() {
+	local _
+	for _ in $(seq 20); do
+		[ "$(log_count "$1")" -gt "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 # gone_stops WHAT CMD...: after CMD, grogso exits 1 with a message
@@ -144,5 +164,40 @@ for l in open(sys.argv[1]):
 [ "$full" = "$dropped" ] ||
 	fail "vm: wan ring-full $full, twan (client2's eth0) dropped $dropped"
 ok "vm: the moved TAP's queue drops counted as ring-full ($full)"
+"$top_srcdir/lab/down.sh" --prefix "$LAB_PREFIX" >/dev/null
+
+# ---- the link of a TAP moved into client1, set there ----
+lab_up --io vm
+wait_pings || fail "vm link: no ping through grogso"
+# the move itself closed tlan here first: count from now on
+n=$(log_count "lan: tlan: link down")
+in_c1 ip link set eth0 down
+log_grows "lan: tlan: link down" "$n" ||
+	fail "vm link: eth0 down in client1, grogso did not say lan's link went down"
+got=$(pings 5)
+[ "$got" = 0 ] || fail "vm link: eth0 down in client1: $got of 5 pings got through"
+ok "vm link: eth0 down in client1: grogso says so, 5 pings dropped"
+n=$(log_count "lan: tlan: link up")
+in_c1 ip link set eth0 up
+# the link going down took client1's route back with it
+in_c1 ip route replace default via 198.18.1.1
+log_grows "lan: tlan: link up" "$n" ||
+	fail "vm link: eth0 up in client1, grogso did not say lan's link is up"
+wait_pings || fail "vm link: eth0 up again in client1: pings do not get through"
+ok "vm link: eth0 up again in client1: grogso says so, pings get through"
+in_c1 ip link set eth0 mtu 1400
+log_grows "lan: tlan: MTU 1500 -> 1400" 0 ||
+	fail "vm link: eth0's MTU 1400 in client1 not told"
+ok "vm link: eth0's MTU 1400 in client1 told"
+gone_stops "lan: tap tlan was deleted: grogso stops" ip -n "$C1" link del eth0
+# counted on the port they came in by: client2's pings, on wan
+n=$(python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["port"] == "wan":
+        print(r["drop"].get("link-down", 0))' "$LAB_DIR/stats.json")
+[ "$n" -ge 5 ] || fail "vm link: $n frames for lan counted as link-down, 5 pings at least"
+ok "vm link: $n frames for lan counted as link-down"
 "$top_srcdir/lab/down.sh" --prefix "$LAB_PREFIX" >/dev/null
 echo "PASS"
