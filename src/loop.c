@@ -682,6 +682,7 @@ static void offline_advance(struct loop *L, uint64_t t)
 static int run_offline(struct loop *L)
 {
 	uint64_t gap = (uint64_t)L->c->batch_gap_us * 1000u, t[FWD_NPORTS];
+	uint64_t last = 0;              /* the time of the last frame */
 	struct lport *lp, *cur = NULL;
 	unsigned int i, in_batch = 0;
 	int has[FWD_NPORTS], n;
@@ -707,12 +708,12 @@ static int run_offline(struct loop *L)
 		if (t[i] < L->now_ns)
 			t[i] = L->now_ns;
 		if (in_batch && (lp != cur || in_batch >= L->c->batch ||
-				 t[i] - L->now_ns > gap)) {
+				 t[i] - last > gap)) {
 			offline_batch_end(L, cur);
 			in_batch = 0;
 		}
 		offline_advance(L, t[i]);
-		L->now_ns = t[i];
+		L->now_ns = last = t[i];
 		n = port_rx(&lp->port, L->rxb, 1);
 		if (n > 0)
 			ingress(L, lp, L->rxb[0]);

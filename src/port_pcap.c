@@ -76,7 +76,8 @@ static int pcap_parse(struct port *pt, const char *spec, char *in, char *out,
 		} else if (!strncmp(kv, "mac=", 4) &&
 			   sscanf(kv + 4, "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0],
 				  &m[1], &m[2], &m[3], &m[4], &m[5],
-				  &extra) == 6) {
+				  &extra) == 6 && !(m[0] & 1)) {
+			/* a unicast address: grogso's own on this port */
 			for (v = 0; v < 6; v++)
 				pt->caps.mac[v] = (uint8_t)m[v];
 		} else {
@@ -85,7 +86,8 @@ static int pcap_parse(struct port *pt, const char *spec, char *in, char *out,
 		continue;
 bad:
 		log_err("%s: pcap:%s: bad option \"%.*s\": mtu=68..65535 or "
-			"mac=xx:xx:xx:xx:xx:xx", pt->name, pt->u.pcap.spec,
+			"mac=xx:xx:xx:xx:xx:xx (unicast)", pt->name,
+			pt->u.pcap.spec,
 			(int)len[i], f[i]);
 		return -EINVAL;
 	}

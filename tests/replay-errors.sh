@@ -94,6 +94,7 @@ expect "^grogso: lan: pcap:$dir/ok.pcap: expected pcap:IN,OUT" $b "--lan=pcap:$d
 expect "^grogso: lan: .*: OUT, the capture to write, is required" $b "--lan=pcap:$dir/ok.pcap," "$w"
 expect "^grogso: lan: .*: bad option \"mtu=20\"" $b "--lan=pcap:$dir/ok.pcap,$o,mtu=20" "$w"
 expect "^grogso: lan: .*: bad option \"mac=02:00\"" $b "--lan=pcap:$dir/ok.pcap,$o,mac=02:00" "$w"
+expect "^grogso: lan: .*: bad option \"mac=01:00:5e:00:00:01\"" $b "--lan=pcap:$dir/ok.pcap,$o,mac=01:00:5e:00:00:01" "$w"
 expect "^grogso: lan: .*: bad option \"speed=10\"" $b "--lan=pcap:$dir/ok.pcap,$o,speed=10" "$w"
 expect "^grogso: lan: $dir/missing.pcap: No such file" $b "--lan=pcap:$dir/missing.pcap,$o" "$w"
 expect "^grogso: lan: $dir/raw.pcap: link type .* is not Ethernet" $b "--lan=pcap:$dir/raw.pcap,$o" "$w"
