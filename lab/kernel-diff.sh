@@ -15,10 +15,10 @@
 #                                       N random trains (and the CASEs
 #                                       named); train I of seed S is the
 #                                       CASE random:S:I
-#   --live tap|packet  grogso runs as the daemon (on TAPs or on AF_PACKET
-#                      sockets on veths) instead of replay, holding
-#                      aggregates (--gro-hold-us) until each train or
-#                      batch is in
+#   --live tap|packet|pcap  grogso runs as the daemon (on TAPs, on
+#                      AF_PACKET sockets on veths, or offline on pcap
+#                      ports) instead of replay, holding aggregates
+#                      (--gro-hold-us) until each train or batch is in
 #   --mode bridge|route  with --live: bridge mode (the default), or route
 #                      mode against the kernel's forwarding, each router
 #                      sending to a next hop that answers ARP and NDP

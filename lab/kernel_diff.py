@@ -3,10 +3,10 @@
 """Compare grogso's GRO, and its GRO then GSO, with the running kernel's.
 
     kernel_diff.py [--grogso-arg=ARG]... [--random=N [--seed=S]]
-                   [--live=tap|packet [--mode=bridge|route [--lan-mtu=N]]]
+                   [--live=tap|packet|pcap [--mode=bridge|route [--lan-mtu=N]]]
                    GROGSO WORKDIR [CASE...]
     kernel_diff.py [--grogso-arg=ARG]... --pcap=FILE [--batch=N]
-                   [--batch-gap-us=N] [--live=tap|packet [--mode=...]]
+                   [--batch-gap-us=N] [--live=tap|packet|pcap [--mode=...]]
                    GROGSO WORKDIR
 
 Run as root inside a network namespace of its own: lab/kernel-diff.sh
@@ -39,7 +39,8 @@ has the same time and batches are a second apart, so `grogso replay
 every aggregate whole that Linux would hand a device whole, with
 --gso=software it segments them all again.  --grogso-arg adds an option to
 both command lines (the test uses it to check that a difference is seen).
-With --live the grogso side is the daemon instead (see Live), a train or
+With --live the grogso side is the daemon instead (see Live; with
+--live=pcap the daemon offline on pcap ports, see Offline), a train or
 a batch of a capture at a time.  --mode=route (with --live) compares
 grogso's route mode with the kernel's forwarding: both route the trains
 to a next hop (see route_wiring), and the aggregates are captured as
@@ -813,9 +814,13 @@ def icmp_errors(s, outgoing, our_mac=None):
     the source MAC our_mac (a router's WAN MAC) put as DMAC, the
     kernel's; sorted, since errors about different flows come in no
     defined order"""
+    return error_frames([d[10:] for d, _ in drain(s, QUIET_S, outgoing)], our_mac)
+
+
+def error_frames(frames, our_mac=None):
+    """icmp_errors of a list of frames (without virtio-net headers)"""
     out = []
-    for d, _ in drain(s, QUIET_S, outgoing):
-        f = d[10:]
+    for f in frames:
         if f[12:14] == b"\x08\x00" and len(f) >= 35 and f[23] == 1 and f[34] in (3, 11, 12):
             f = f[:18] + b"\0\0" + f[20:24] + b"\0\0" + f[26:]
         elif not (f[12:14] == b"\x86\xdd" and len(f) >= 55 and f[20] == 58 and
@@ -940,7 +945,8 @@ def pcap_main(binary, extra, work, path, batch, gap_us, live_io, route, lan_mtu)
     kgro, kgso = kernel_batches(open_lab(route, live_io != "tap", lan_mtu), batches)
     lout = {mode: [] for mode in MODES}
     if live_io:
-        live = Live(binary, extra, work, live_io, route, lan_mtu)
+        live = (Offline(binary, extra, work, route, lan_mtu) if live_io == "pcap" else
+                Live(binary, extra, work, live_io, route, lan_mtu))
         try:
             for b in batches:
                 for mode, out in zip(MODES, live.run(b)):
@@ -950,7 +956,7 @@ def pcap_main(binary, extra, work, path, batch, gap_us, live_io, route, lan_mtu)
     bad = 0
     for mode, kout in (("gro", kgro), ("gso", kgso)):
         if live_io:
-            gout, sizes = [f for f, _ in lout[mode]], sizes_of(lout[mode])
+            gout, sizes = [f for f, _ in lout[mode]], live.sizes(mode, lout[mode], True)
         else:
             gout, sizes = grogso(binary, extra, work, "pcap", batches, mode)
         errs = compare(kout, gout, sizes if mode == "gro" else None)
@@ -1023,10 +1029,14 @@ def grogso(binary, extra, work, name, batches, mode):
         raise RuntimeError("grogso replay: exit %d: %s" % (r.returncode, r.stderr))
     # a frame replay leaves alone keeps a partial checksum as it came,
     # where the kernel marks it NEEDS_CSUM: completed, as the kernel's are
-    out = [completed(f) for f in read_pcap(outp)]
-    # the gso_size of every aggregate written whole: the ones GRO made,
-    # less those then segmented (a "gso" record each)
-    sizes = {}
+    return [completed(f) for f in read_pcap(outp)], logged_sizes(logp)
+
+
+def logged_sizes(logp, sizes=None):
+    """the gso_size of every aggregate grogso wrote whole, by its JSON
+    aggregate log: the ones GRO made, less those then segmented (a "gso"
+    record each); added to sizes when given"""
+    sizes = {} if sizes is None else sizes
     for line in open(logp):
         r = json.loads(line) if line.strip() else {}
         if r.get("ev") not in ("gro", "gso") or r["segs"] < 2:
@@ -1036,7 +1046,7 @@ def grogso(binary, extra, work, name, batches, mode):
             sizes.setdefault(key, []).append(r["gso_size"])
         else:
             sizes[key].remove(r["gso_size"])
-    return out, sizes
+    return sizes
 
 
 # ---- grogso live ------------------------------------------------------------
@@ -1209,6 +1219,10 @@ class Live:
         return tuple([(f[:6] + ours + f[12:] if f[6:12] == self.mac[mode]["lan"] else f, gs)
                       for f, gs in o] for mode, o in zip(MODES, out)) + (errors,)
 
+    def sizes(self, mode, pairs, every=False):
+        """the gso_size of the aggregates among captured pairs"""
+        return sizes_of(pairs)
+
     def close(self):
         for p in self.procs:
             p.terminate()
@@ -1216,6 +1230,138 @@ class Live:
             p.wait()
         if self.lan_ns:
             subprocess.run(["ip", "netns", "del", self.lan_ns], stderr=subprocess.DEVNULL)
+
+
+# grogso's MACs on pcap ports (its defaults)
+PCAP_MAC = {"lan": "02:00:00:00:00:01", "wan": "02:00:00:00:00:02"}
+
+# the next hops make themselves known to grogso on pcap ports, as the
+# senders do (SENDER_HELLO): it learns them from their requests
+NEXT_HOP_HELLO = [
+    bytes(Ether(src=NEXT_HOP_MAC, dst="ff:ff:ff:ff:ff:ff") /
+          ARP(op=1, hwsrc=NEXT_HOP_MAC, psrc=NEXT_HOPS[0],
+              pdst=LAN_ADDRS[0].split("/")[0])),
+    bytes(Ether(src=NEXT_HOP_MAC, dst="33:33:ff:00:00:01") /
+          IPv6(src=NEXT_HOPS[1], dst="ff02::1:ff00:1", hlim=255) /
+          ICMPv6ND_NS(tgt=LAN_ADDRS[1].split("/")[0]) /
+          ICMPv6NDOptSrcLLAddr(lladdr=NEXT_HOP_MAC)),
+]
+
+
+def neighbour_talk(f):
+    """ARP, or ICMPv6 neighbour discovery (types 133 to 137)"""
+    return (f[12:14] == b"\x08\x06" or
+            (f[12:14] == b"\x86\xdd" and len(f) > 54 and f[20] == 58 and
+             133 <= f[54] <= 137))
+
+
+def ip_len(f):
+    """the IP datagram length of an Ethernet frame (past VLAN tags), or 0"""
+    off = 12
+    while f[off:off + 2] in (b"\x81\x00", b"\x88\xa8"):
+        off += 4
+    if f[off:off + 2] == b"\x08\x00":
+        return struct.unpack_from("!H", f, off + 4)[0]
+    if f[off:off + 2] == b"\x86\xdd":
+        return 40 + struct.unpack_from("!H", f, off + 6)[0]
+    return 0
+
+
+def written_sizes(logp, frames):
+    """the gso_size of the aggregates among frames grogso wrote: each
+    frame of a flow as long as one of its logged aggregates (two or more
+    segments) is that aggregate, written whole.  Route mode may refuse an
+    aggregate, or fragment it, after its record: a capture without
+    virtio-net headers says nothing else of it."""
+    recs, sizes = {}, {}
+    for line in open(logp):
+        r = json.loads(line) if line.strip() else {}
+        if r.get("ev") == "gro" and r["segs"] >= 2:
+            key = (r["proto"][:3].upper(), r["src"], r["dst"], r["sport"], r["dport"])
+            recs.setdefault(key, []).append((r["bytes"], r["gso_size"]))
+    for f in frames:
+        if flow_of(f) == OTHER:
+            continue
+        key, n = flow_of(f)[:5], ip_len(f)
+        for i, (b, gs) in enumerate(recs.get(key, [])):
+            if b == n:
+                sizes.setdefault(key, []).append(gs)
+                del recs[key][i]
+                break
+    return sizes
+
+
+class Offline:
+    """grogso offline on pcap ports (--live=pcap), twice per train as Live
+    runs it: the train in at the WAN port, all at one time (one batch),
+    held by --gro-hold-us as Live holds it, what grogso writes at the LAN
+    port compared.  In route mode the senders and the next hops first
+    make themselves known (SENDER_HELLO, NEXT_HOP_HELLO), grogso's
+    answers to them are left out, the ICMP errors it writes at the WAN
+    port are compared, and its LAN MAC is put where the kernel's is.
+    With --lan-mtu the LAN port gets that mtu=.  The gso_size of what is
+    written whole comes from the aggregate log, as for replay."""
+
+    def __init__(self, binary, extra, work, route=False, lan_mtu=None):
+        self.binary, self.extra, self.work = binary, extra, work
+        self.route, self.lan_mtu, self.n = route, lan_mtu, 0
+        self.last, self.every = {}, {mode: {} for mode in MODES}
+
+    def run(self, frames, hold=True):
+        self.n += 1
+        outs, errors = [], {}
+        for mode in MODES:
+            base = os.path.join(self.work, "offline%d.%s" % (self.n, mode))
+            p = {k: "%s.%s.pcap" % (base, k) for k in ("lan", "wan", "lanout", "wanout")}
+            logp = base + ".log"
+            wan, lan = [], []
+            if self.route:
+                wan = [(1000.0, f) for f in SENDER_HELLO]
+                lan = [(1000.0, f) for f in NEXT_HOP_HELLO]
+                frames_in = [mac_bytes(PCAP_MAC["wan"]) + f[6:] for f in frames]
+            else:
+                frames_in = frames
+            wan += [(1000.001, f) for f in frames_in]
+            write_pcap(p["wan"], wan)
+            write_pcap(p["lan"], lan)
+            if os.path.exists(logp):
+                os.unlink(logp)
+            mtu = ",mtu=%d" % self.lan_mtu if self.lan_mtu else ""
+            cmd = [self.binary, "--batch=4096", "--gro-hold-us=%d" % LIVE_HOLD_US,
+                   "--log-aggregates=" + logp, "--log-format=json",
+                   "--lan=pcap:%s,%s%s" % (p["lan"], p["lanout"], mtu),
+                   "--wan=pcap:%s,%s" % (p["wan"], p["wanout"])] + MODES[mode] + self.extra
+            if self.route:
+                cmd += (["--mode=route"] + ["--wan-addr=" + a for a in WAN_ADDRS] +
+                        ["--lan-addr=" + a for a in LAN_ADDRS] +
+                        ["--route=%s,%s" % r for r in ROUTES] +
+                        ["--icmp-ratelimit=0", "--icmp6-ratelimit=0"])
+            else:
+                cmd += ["--mode=bridge"]
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            if r.returncode:
+                raise RuntimeError("%s: exit %d: %s" % (" ".join(cmd), r.returncode,
+                                                        r.stderr))
+            # a frame GRO passes keeps a partial checksum as it came (a
+            # capture has no NEEDS_CSUM): completed, as for replay
+            out = [completed(f) for f in read_pcap(p["lanout"]) if not neighbour_talk(f)]
+            if self.route:
+                ours, lan_mac = mac_bytes(KERNEL_LAN_MAC), mac_bytes(PCAP_MAC["lan"])
+                out = [f[:6] + ours + f[12:] if f[6:12] == lan_mac else f for f in out]
+                errors[mode] = error_frames(read_pcap(p["wanout"]),
+                                            mac_bytes(PCAP_MAC["wan"]))
+            outs.append([(f, 0) for f in out])
+            self.last[mode] = written_sizes(logp, out)
+            for key, gs in self.last[mode].items():
+                self.every[mode].setdefault(key, []).extend(gs)
+        return tuple(outs) + ((errors,) if self.route else ())
+
+    def sizes(self, mode, pairs, every=False):
+        """the gso_size of the aggregates of the last run (every: of all)"""
+        return self.every[mode] if every else self.last[mode]
+
+    def close(self):
+        pass
 
 
 def mac_bytes(text):
@@ -1414,8 +1560,8 @@ def main():
         print(__doc__)
         return 2
     binary, work = args[0], args[1]
-    if opt["--live"] not in (None, "tap", "packet"):
-        print("--live=%s: tap or packet" % opt["--live"])
+    if opt["--live"] not in (None, "tap", "packet", "pcap"):
+        print("--live=%s: tap, packet or pcap" % opt["--live"])
         return 2
     if opt["--mode"] not in ("bridge", "route"):
         print("--mode=%s: bridge or route" % opt["--mode"])
@@ -1455,8 +1601,9 @@ def main():
     # a TAP's TSO does not keep IDs fixed: grogso knows, the kernel's
     # device for the aggregates must be the same
     lab = open_lab(route, opt["--live"] != "tap", lan_mtu)
-    live = (Live(binary, extra, work, opt["--live"], route, lan_mtu)
-            if opt["--live"] else None)
+    live = (Offline(binary, extra, work, route, lan_mtu) if opt["--live"] == "pcap" else
+            Live(binary, extra, work, opt["--live"], route, lan_mtu) if opt["--live"] else
+            None)
     try:
         return run_cases(binary, extra, work, names, lab, live, lan_mtu)
     finally:
@@ -1524,7 +1671,7 @@ def run_cases(binary, extra, work, names, lab, live, lan_mtu=None):
         else:
             for mode, kout in (("gro", kgro), ("gso", kgso)):
                 if live:
-                    gout, sizes = [f for f, _ in lout[mode]], sizes_of(lout[mode])
+                    gout, sizes = [f for f, _ in lout[mode]], live.sizes(mode, lout[mode])
                 else:
                     gout, sizes = grogso(binary, extra, work, name, [frames], mode)
                 errs += ["%s: %s" % (mode.upper(), e)

@@ -40,7 +40,8 @@
 #  7. 1 holds for grogso running as the daemon too (--live), on TAP ports
 #     and on AF_PACKET ports (bridge mode, the ring of slots, frames read
 #     from the kernel with their virtio-net header and written with it),
-#     and there too --gro-max-segs=4 is told apart;
+#     and offline on pcap ports (the train in a capture, what grogso
+#     writes to the other), and there too --gro-max-segs=4 is told apart;
 #  8. 7 holds in route mode too, against the kernel's forwarding (lab/
 #     kernel-diff.sh --mode route: TTL, MACs, padding and VLAN tags as
 #     Linux routes them; where the aggregates go whole), also with an MTU
@@ -48,7 +49,8 @@
 #     fragmented, byte for byte as Linux fragments; the ICMP errors sent
 #     back are the same too, but for the IPv4 ID), and there
 #     --gso-fixed-id=offload is told apart: the kernel segments a fixed-ID
-#     TCP aggregate without DF where that grogso hands it on whole.
+#     TCP aggregate without DF where that grogso hands it on whole; route
+#     mode on pcap ports too, with the MTU of 1400 on the LAN port.
 # grogso follows the rules of Linux 6.18; on another kernel the test is
 # skipped, unless GROGSO_KGRO_ANY=1 (then it shows where the two differ).
 set -u
@@ -128,7 +130,7 @@ ok "6: 100 random trains, the same from both"
 # live_cases CHECK MODE: every case through grogso running in MODE
 live_cases() {
 	local io
-	for io in tap packet; do
+	for io in tap packet pcap; do
 		kdiff --live "$io" --mode "$2"
 		echo "$out" | grep -v '^ok' | sed 's/^/  | /'
 		[ $rc = 0 ] && echo "$out" | grep -q '^[0-9]* of [0-9]* cases as the kernel' &&
@@ -143,6 +145,10 @@ kdiff --live packet --grogso-arg --gro-max-segs=4 tcp4-train
 [ $rc = 1 ] && echo "$out" | grep -q '^FAIL tcp4-train' ||
 	fail "7: a live grogso that cuts at 4 segments was not told apart (exit $rc)"
 ok "7: the live comparison fails when grogso's GRO is made to differ"
+kdiff --live pcap --grogso-arg --gro-max-segs=4 tcp4-train
+[ $rc = 1 ] && echo "$out" | grep -q '^FAIL tcp4-train' ||
+	fail "7: a grogso on pcap ports that cuts at 4 segments was not told apart (exit $rc)"
+ok "7: so does the comparison on pcap ports"
 
 live_cases 8 route
 kdiff --live packet --mode route --lan-mtu 1400
@@ -152,6 +158,13 @@ echo "$out" | grep -v '^ok\|^skipped' | sed 's/^/  | /'
 	! echo "$out" | grep -q '^FAIL' ||
 	fail "8: with an MTU of 1400, grogso's route mode differs from the kernel's (exit $rc)"
 ok "8: every case routed to links of MTU 1400, as the kernel routes it (fragments too)"
+kdiff --live pcap --mode route --lan-mtu 1400
+echo "$out" | grep -v '^ok\|^skipped' | sed 's/^/  | /'
+[ $rc = 0 ] && echo "$out" | grep -q '^ok tcp4-id-fixed-nodf: .*GRO: 12 out' &&
+	echo "$out" | grep -q '^ok tcp4-train: .*ICMP errors back: 1$' &&
+	! echo "$out" | grep -q '^FAIL' ||
+	fail "8: with an MTU of 1400, grogso's route mode on pcap ports differs from the kernel's (exit $rc)"
+ok "8: every case routed offline, on pcap ports, to an MTU of 1400, as the kernel routes it"
 kdiff --live packet --mode route --grogso-arg --gso-fixed-id=offload tcp4-id-fixed-nodf
 echo "$out" | sed 's/^/  | /'
 [ $rc = 1 ] && echo "$out" | grep -q "the kernel gave 6 frames, grogso 1" ||
