@@ -1060,6 +1060,19 @@ def die_with_parent():
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def mode_args(route):
+    """grogso's options for bridge mode, or for route mode with the
+    kernel's addresses and routes (see route_wiring) and no per-host
+    limit on ICMP errors, as on the kernel side (tests/lab/route-kernel.sh
+    compares the limits themselves)"""
+    if not route:
+        return ["--mode=bridge"]
+    return (["--mode=route"] + ["--wan-addr=" + a for a in WAN_ADDRS] +
+            ["--lan-addr=" + a for a in LAN_ADDRS] +
+            ["--route=%s,%s" % r for r in ROUTES] +
+            ["--icmp-ratelimit=0", "--icmp6-ratelimit=0"])
+
+
 class Live:
     """grogso running, twice: one writing aggregates whole (--gso=offload),
     one segmenting them.  io "tap": on two TAPs; a train is sent out of
@@ -1117,15 +1130,7 @@ class Live:
             errpath = os.path.join(work, "live.%s.err" % mode)
             cmd = [binary, "-v", "--wan=%s:%s" % (io, wan), "--lan=%s:%s" % (io, lan),
                    "--gro-hold-us=%d" % LIVE_HOLD_US] + MODES[mode] + extra
-            if route:
-                # no per-host limit on ICMP errors, as on the kernel side
-                # (tests/lab/route-kernel.sh compares the limits themselves)
-                cmd += (["--mode=route"] + ["--wan-addr=" + a for a in WAN_ADDRS] +
-                        ["--lan-addr=" + a for a in LAN_ADDRS] +
-                        ["--route=%s,%s" % r for r in ROUTES] +
-                        ["--icmp-ratelimit=0", "--icmp6-ratelimit=0"])
-            else:
-                cmd += ["--mode=bridge"]
+            cmd += mode_args(route)
             with open(errpath, "w") as err:
                 self.procs.append(subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                                    stdout=subprocess.DEVNULL,
@@ -1331,13 +1336,7 @@ class Offline:
                    "--log-aggregates=" + logp, "--log-format=json",
                    "--lan=pcap:%s,%s%s" % (p["lan"], p["lanout"], mtu),
                    "--wan=pcap:%s,%s" % (p["wan"], p["wanout"])] + MODES[mode] + self.extra
-            if self.route:
-                cmd += (["--mode=route"] + ["--wan-addr=" + a for a in WAN_ADDRS] +
-                        ["--lan-addr=" + a for a in LAN_ADDRS] +
-                        ["--route=%s,%s" % r for r in ROUTES] +
-                        ["--icmp-ratelimit=0", "--icmp6-ratelimit=0"])
-            else:
-                cmd += ["--mode=bridge"]
+            cmd += mode_args(self.route)
             r = subprocess.run(cmd, capture_output=True, text=True)
             if r.returncode:
                 raise RuntimeError("%s: exit %d: %s" % (" ".join(cmd), r.returncode,
