@@ -303,6 +303,16 @@ static void make_room(struct loop *L, uint32_t need)
 	}
 }
 
+/* make_room for a batch, or half the pool when that is less. */
+static void make_room_for_batch(struct loop *L)
+{
+	uint32_t need = L->c->batch;
+
+	if (need > L->pool.count / 2)
+		need = L->pool.count / 2;
+	make_room(L, need);
+}
+
 static void rx_cb(struct ev_loop *ev, ev_io *w, int revents)
 {
 	struct lport *lp = w->data;
@@ -313,8 +323,7 @@ static void rx_cb(struct ev_loop *ev, ev_io *w, int revents)
 	if (L->pool.nfree < max) {
 		if (L->c->gro_hold_us) {
 			L->now_ns = mono_ns();
-			make_room(L, max < L->pool.count / 2 ?
-				  max : L->pool.count / 2);
+			make_room_for_batch(L);
 		}
 		/* read no more than fits; the rest waits in the ring or
 		 * the TAP's queue.  With none free, read to drop (counted
@@ -714,6 +723,8 @@ static int run_offline(struct loop *L)
 		}
 		offline_advance(L, t[i]);
 		L->now_ns = last = t[i];
+		if (L->c->gro_hold_us && L->pool.nfree < L->c->batch)
+			make_room_for_batch(L);
 		n = port_rx(&lp->port, L->rxb, 1);
 		if (n > 0)
 			ingress(L, lp, L->rxb[0]);

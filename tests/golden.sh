@@ -11,7 +11,8 @@
 # frames at the LAN port and none at the WAN port.  Last,
 # tests/data/pcap_ports.py runs route mode on pcap ports: neighbours
 # learnt and resolved by ARP, GRO then offload or software GSO,
-# --gro-hold-us, TTL expiry and a port's mtu=, every frame written and
+# --gro-hold-us (also with too few --buffers for what it holds), TTL
+# expiry and a port's mtu=, every frame written and
 # its time compared with frames scapy builds from the rules.
 #
 # Environment (set by make check): GROGSO, top_srcdir.

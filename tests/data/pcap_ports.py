@@ -177,6 +177,22 @@ def main():
     ok &= run(grogso, d, "route-hold", prime_l + segs + late, prime_w,
               ["--gro-hold-us=300"], rep_l, rep_w + [tcp_whole(4, 2300)])
 
+    # --buffers=16 against 300 flows held 1 s (--gro-hold-us): the
+    # oldest aggregates are completed early to make room, so all 300
+    # datagrams go out, in the order they came
+    flows = [at(2000, Ether(src=HL, dst=GL) /
+                IP(src=IL, dst=IW, id=1000 + k, flags="DF", ttl=64) /
+                UDP(sport=20000 + k, dport=9) / Raw(bytes(100)))
+             for k in range(300)]
+    routed = []
+    for f in flows:
+        g = f.copy()
+        g[Ether].src, g[Ether].dst, g[IP].ttl = GW, HW, 63
+        del g[IP].chksum
+        routed.append(at(2000, Ether(bytes(g))))
+    ok &= run(grogso, d, "route-buffers", prime_l + flows, prime_w,
+              ["--buffers=16", "--gro-hold-us=1000000"], rep_l, rep_w + routed)
+
     # TTL 1: time exceeded back to the sender, quoting the datagram as it
     # came.  The IPv4 ID of the error is grogso's choice (not compared);
     # its header checksum must hold.
