@@ -807,6 +807,11 @@ static int setup_ports(struct loop *L)
 		ev_io_init(&lp->rx_w, rx_cb, lp->port.fd, EV_READ);
 		lp->rx_w.data = lp;
 	}
+	for (i = 0; L->offline && i < FWD_NPORTS; i++) {
+		err = port_pcap_open_out(&L->p[i].port, &L->p[1 - i].port);
+		if (err)
+			return err;
+	}
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "grogso/csum.h"
 #include "grogso/log.h"
@@ -115,6 +116,8 @@ static int pcap_open_in(struct port *pt, const char *path)
 		fclose(f);
 		return -EINVAL;
 	}
+	if (fstat(fileno(f), &pt->u.pcap.in_st))
+		memset(&pt->u.pcap.in_st, 0, sizeof(pt->u.pcap.in_st));
 	dlt = pcap_datalink(pt->u.pcap.in);
 	if (dlt != DLT_EN10MB) {
 		const char *name = pcap_datalink_val_to_name(dlt);
@@ -161,6 +164,38 @@ static int pcap_port_open(struct port *pt, const struct config *c)
 		if (err)
 			return err;
 	}
+	/* written by port_pcap_open_out, once every input is open */
+	pt->u.pcap.out_name = strdup(out);
+	if (!pt->u.pcap.out_name) {
+		log_err("%s: out of memory", pt->name);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* @a and @b are one file (@b: 0 when there is none). */
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return b->st_ino && a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+int port_pcap_open_out(struct port *pt, const struct port *other)
+{
+	const char *out = pt->u.pcap.out_name;
+	struct stat st;
+
+	/* opening truncates: an input, or the other port's output, would
+	 * be lost */
+	if (!stat(out, &st) &&
+	    (same_file(&st, &pt->u.pcap.in_st) ||
+	     same_file(&st, &other->u.pcap.in_st) ||
+	     same_file(&st, &other->u.pcap.out_st))) {
+		log_err("%s: %s is also %s: give each capture a file of its "
+			"own", pt->name, out,
+			same_file(&st, &other->u.pcap.out_st) ?
+			"the other port's output" : "an input");
+		return -EINVAL;
+	}
 	pt->u.pcap.dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB,
 			PCAP_SNAPLEN, PCAP_TSTAMP_PRECISION_MICRO);
 	if (!pt->u.pcap.dead) {
@@ -173,10 +208,12 @@ static int pcap_port_open(struct port *pt, const struct config *c)
 		log_err("%s: %s", pt->name, pcap_geterr(pt->u.pcap.dead));
 		return -EIO;
 	}
+	if (fstat(fileno(pcap_dump_file(pt->u.pcap.out)), &pt->u.pcap.out_st))
+		memset(&pt->u.pcap.out_st, 0, sizeof(pt->u.pcap.out_st));
 	log_info("%s: pcap: reading %s, writing %s; MAC " MAC_FMT " MTU %u "
 		 "(takes super-packets, writes them whole)", pt->name,
-		 in[0] ? in : "nothing", out, MAC_ARGS(pt->caps.mac),
-		 pt->caps.mtu);
+		 pt->u.pcap.in_name ? pt->u.pcap.in_name : "nothing", out,
+		 MAC_ARGS(pt->caps.mac), pt->caps.mtu);
 	return 0;
 }
 
@@ -319,6 +356,8 @@ static void pcap_port_close(struct port *pt)
 	pt->u.pcap.frame = NULL;
 	free(pt->u.pcap.in_name);
 	pt->u.pcap.in_name = NULL;
+	free(pt->u.pcap.out_name);
+	pt->u.pcap.out_name = NULL;
 }
 
 const struct port_ops port_pcap_ops = {

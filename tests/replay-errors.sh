@@ -100,6 +100,14 @@ expect "^grogso: lan: $dir/missing.pcap: No such file" $b "--lan=pcap:$dir/missi
 expect "^grogso: lan: $dir/raw.pcap: link type .* is not Ethernet" $b "--lan=pcap:$dir/raw.pcap,$o" "$w"
 expect "^grogso: lan: $dir/garbage.pcap: " $b "--lan=pcap:$dir/garbage.pcap,$o" "$w"
 expect "^grogso: lan: $dir/nodir/o.pcap: " $b "--lan=pcap:$dir/ok.pcap,$dir/nodir/o.pcap" "$w"
+cp "$dir/ok.pcap" "$dir/ok2.pcap"
+expect "^grogso: lan: $dir/ok2.pcap is also an input: give each capture a file of its own" $b "--lan=pcap:$dir/ok2.pcap,$dir/ok2.pcap" "$w"
+expect "^grogso: lan: $dir/ok2.pcap is also an input" $b "--lan=pcap:,$dir/ok2.pcap" "--wan=pcap:$dir/ok2.pcap,$dir/w.pcap"
+expect "^grogso: wan: $dir/w.pcap is also the other port's output" $b "--lan=pcap:$dir/ok.pcap,$dir/w.pcap" "$w"
+cmp -s "$dir/ok.pcap" "$dir/ok2.pcap" || {
+	echo "FAIL: an input named as an output was written over"
+	fail=1
+}
 expect "^grogso: wan: $dir/short.pcap: record 2: truncated" $b "--lan=pcap:$dir/ok.pcap,$o" "--wan=pcap:$dir/short.pcap,$dir/w.pcap"
 expect "^grogso: wan: $dir/snap.pcap: record 2 truncated (caplen 40 of 60 bytes)" $b "--lan=pcap:$dir/ok.pcap,$o" "--wan=pcap:$dir/snap.pcap,$dir/w.pcap"
 

@@ -18,6 +18,7 @@
 
 #include <net/if.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include <ev.h>
@@ -161,6 +162,8 @@ struct port {
 			const char *spec;       /* after "pcap:" */
 			struct pcap *in;        /* NULL: no (more) input */
 			char *in_name;          /* its file, for messages */
+			char *out_name;
+			struct stat in_st, out_st; /* the files: not one twice */
 			struct pcap *dead;      /* the writer's link type */
 			struct pcap_dumper *out;
 			const struct pcap_pkthdr *next_h; /* read ahead */
@@ -183,6 +186,14 @@ extern const struct port_ops port_pcap_ops;
  * when there is none), or -EIO after log_err naming the record.
  */
 int port_pcap_next(struct port *pt, uint64_t *t_ns);
+
+/*
+ * Open a pcap port's output, after the inputs of both ports (@other the
+ * other port) are open: refused when the file is an input or @other's
+ * output, which opening it would destroy.  Returns 0, or a negative
+ * errno after log_err.
+ */
+int port_pcap_open_out(struct port *pt, const struct port *other);
 
 /*
  * Write out what a pcap port buffered.  Returns 0, or -EIO after
