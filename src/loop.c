@@ -1034,6 +1034,9 @@ int loop_run(const struct config *c)
 		 c->gso == CONFIG_GSO_SOFTWARE ? "software" :
 		 c->gso == CONFIG_GSO_OFFLOAD ? "offload" : "auto");
 	if (L->offline) {
+		if (c->stats_interval)
+			log_warn("--stats-interval: pcap ports run by the "
+				 "captures' clock; the counters come at the end");
 		/* an input that cannot be read: the message and status 1,
 		 * as for replay (what was sent so far is in the outputs) */
 		if (run_offline(L) == -EIO) {
