@@ -299,12 +299,13 @@ static unsigned int pcap_tx(struct port *pt, struct port_txf *f,
 	unsigned int i, k;
 	uint32_t len;
 
-	(void)err;
 	h.ts.tv_sec = (time_t)(now / 1000000000u);
 	h.ts.tv_usec = (suseconds_t)(now % 1000000000u / 1000u);
 	for (i = 0; i < n; i++) {
 		len = 0;
 		for (k = 1; k < f[i].iovcnt; k++) {
+			if (len + f[i].iov[k].iov_len > PKT_DATA_MAX)
+				goto refused;
 			memcpy(buf + len, f[i].iov[k].iov_base,
 			       f[i].iov[k].iov_len);
 			len += (uint32_t)f[i].iov[k].iov_len;
@@ -315,15 +316,17 @@ static unsigned int pcap_tx(struct port *pt, struct port_txf *f,
 		 * sent as 0xffff) */
 		if ((vh.flags & VNET_F_NEEDS_CSUM) &&
 		    csum_complete(buf, len, vh.csum_start, vh.csum_offset,
-				  vh.csum_offset == 6)) {
-			/* offsets past the frame: grogso never builds one */
-			port_drop(pt, f[i].in_port, f[i].segs, DROP_TX_ERROR);
-			continue;
-		}
+				  vh.csum_offset == 6))
+			goto refused;
 		h.caplen = h.len = len;
 		pcap_dump((u_char *)pt->u.pcap.out, &h, buf);
 	}
 	return n;
+refused:
+	/* larger than a frame, or offsets past it: grogso builds neither;
+	 * the caller counts it (tx-error) and goes on with the rest */
+	*err = EINVAL;
+	return i;
 }
 
 int port_pcap_flush(struct port *pt)
