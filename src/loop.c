@@ -680,6 +680,27 @@ static void offline_advance(struct loop *L, uint64_t t)
 	}
 }
 
+/* At the end of a run on pcap ports, after everything held went out. */
+static void offline_hints(struct loop *L)
+{
+	unsigned int i;
+
+	for (i = 0; L->c->mode == CONFIG_MODE_ROUTE && i < FWD_NPORTS; i++) {
+		struct port *pt = &L->p[i].port;
+		uint64_t other = L->p[i].stats.drop[DROP_OTHER_HOST];
+
+		/* a capture taken at another router: its frames carry
+		 * that router's MAC */
+		if (other)
+			log_warn("%s: %llu frames were for other MACs than "
+				 "grogso's " MAC_FMT " (dropped, other-host); "
+				 "if they were for the router the capture was "
+				 "taken at, give the port its MAC: mac=",
+				 pt->name, (unsigned long long)other,
+				 MAC_ARGS(pt->caps.mac));
+	}
+}
+
 /*
  * The loop for pcap ports: the frames of both inputs in capture-time
  * order (the LAN's first at equal times), cut into batches as replay
@@ -1050,6 +1071,8 @@ int loop_run(const struct config *c)
 	}
 
 	finish(L);
+	if (L->offline)
+		offline_hints(L);
 	if (log_agg_flush(&L->log))
 		log_warn("%s: cannot write the aggregate log", c->log_path);
 	for (i = 0; i < FWD_NPORTS; i++)

@@ -117,7 +117,7 @@ def compare(case, port, expected, got, masks):
 
 
 def run(grogso, d, case, lan_in, wan_in, opts, lan_exp, wan_exp, masks=None,
-        check=None, wan_extra=""):
+        check=None, wan_extra="", says=None):
     cd = os.path.join(d, case)
     os.makedirs(cd, exist_ok=True)
     p = lambda n: os.path.join(cd, n)
@@ -131,6 +131,9 @@ def run(grogso, d, case, lan_in, wan_in, opts, lan_exp, wan_exp, masks=None,
     if r.returncode:
         print("FAIL %s: %s exited %d\n%s" % (case, " ".join(argv),
                                             r.returncode, r.stderr))
+        return False
+    if says and says not in r.stderr:
+        print("FAIL %s: grogso did not say \"%s\":\n%s" % (case, says, r.stderr))
         return False
     masks = masks or {}
     lan, wan = read_pcap(p("lan-out.pcap")), read_pcap(p("wan-out.pcap"))
@@ -173,9 +176,12 @@ def main():
 
     # --gro-hold-us: the aggregate is held past its batch and goes out
     # when the hold expires (+300 us), before a later frame at +5000.
-    late = [tcp_seg(9, 64, HL, "02:00:00:00:00:99", 5000)]  # not for us
+    # That frame is for another MAC: dropped, and a hint given.
+    late = [tcp_seg(9, 64, HL, "02:00:00:00:00:99", 5000)]
     ok &= run(grogso, d, "route-hold", prime_l + segs + late, prime_w,
-              ["--gro-hold-us=300"], rep_l, rep_w + [tcp_whole(4, 2300)])
+              ["--gro-hold-us=300"], rep_l, rep_w + [tcp_whole(4, 2300)],
+              says="lan: 1 frames were for other MACs than grogso's "
+                   "02:00:00:00:00:01 (dropped, other-host)")
 
     # --buffers=16 against 300 flows held 1 s (--gro-hold-us): the
     # oldest aggregates are completed early to make room, so all 300
