@@ -327,10 +327,12 @@ static void count(struct fwd *f, unsigned int port, enum drop_reason r)
 	f->stats[port]->drop[r]++;
 }
 
+/* A super-packet counts as the frames it stands for, as rx_pkts does. */
 static void drop(struct fwd *f, unsigned int port, struct pkt *p,
 		 enum drop_reason r)
 {
-	count(f, port, r);
+	f->stats[port]->drop[r] += p->gso_size && p->agg.segs > 1 ?
+				   p->agg.segs : 1;
 	pkt_free(f->pool, p);
 }
 
