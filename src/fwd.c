@@ -331,8 +331,7 @@ static void count(struct fwd *f, unsigned int port, enum drop_reason r)
 static void drop(struct fwd *f, unsigned int port, struct pkt *p,
 		 enum drop_reason r)
 {
-	f->stats[port]->drop[r] += p->gso_size && p->agg.segs > 1 ?
-				   p->agg.segs : 1;
+	f->stats[port]->drop[r] += pkt_wire_segs(p);
 	pkt_free(f->pool, p);
 }
 

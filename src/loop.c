@@ -72,12 +72,6 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Wire packets @p stands for: its segments when it is a super-packet. */
-static uint32_t wire_segs(const struct pkt *p)
-{
-	return p->gso_size && p->agg.segs > 1 ? p->agg.segs : 1;
-}
-
 static void flush_tx(struct loop *L)
 {
 	unsigned int i;
@@ -162,7 +156,7 @@ static void egress(void *ctx, unsigned int out, struct pkt *p)
 {
 	struct loop *L = ctx;
 	struct port *pt = &L->p[out].port;
-	uint32_t segs = wire_segs(p), limit;
+	uint32_t segs = pkt_wire_segs(p), limit;
 	struct vnet_hdr h;
 
 	/* frames fwd made itself (ARP, ICMP) are counted where they go */
@@ -249,8 +243,8 @@ static void ingress(struct loop *L, struct lport *lp, struct pkt *p)
 		pkt_free(&L->pool, p);
 		return;
 	}
-	s->rx_pkts += wire_segs(p);
-	s->rx_gso += wire_segs(p) > 1;
+	s->rx_pkts += pkt_wire_segs(p);
+	s->rx_gso += pkt_wire_segs(p) > 1;
 	if (pass != PASS_NONE) {
 		s->pass[pass]++;
 		fwd_input(L->fwd, lp->port.index, p, L->now_ns);
@@ -772,21 +766,22 @@ static int setup_ports(struct loop *L)
 	unsigned int i;
 	int err;
 
+	/* a spec that does not parse is reported by port_open below */
 	if (!port_parse_spec(specs[0], &kind[0], ifname[0]) &&
-	    !port_parse_spec(specs[1], &kind[1], ifname[1]) &&
-	    (kind[0] == PORT_KIND_PCAP) != (kind[1] == PORT_KIND_PCAP)) {
-		log_err("--lan %s and --wan %s: pcap ports run offline, by "
-			"the time in the captures, so both ports must be pcap "
-			"or neither", specs[0], specs[1]);
-		return -EINVAL;
-	}
-	/* one interface for both ports would send every frame back in */
-	if (!L->offline && !port_parse_spec(specs[0], &kind[0], ifname[0]) &&
-	    !port_parse_spec(specs[1], &kind[1], ifname[1]) &&
-	    !strcmp(ifname[0], ifname[1])) {
-		log_err("--lan and --wan are the same interface, %s: grogso "
-			"forwards between two", ifname[0]);
-		return -EINVAL;
+	    !port_parse_spec(specs[1], &kind[1], ifname[1])) {
+		if ((kind[0] == PORT_KIND_PCAP) != (kind[1] == PORT_KIND_PCAP)) {
+			log_err("--lan %s and --wan %s: pcap ports run offline, "
+				"by the time in the captures, so both ports must "
+				"be pcap or neither", specs[0], specs[1]);
+			return -EINVAL;
+		}
+		L->offline = kind[0] == PORT_KIND_PCAP;
+		/* one interface for both would send every frame back in */
+		if (!L->offline && !strcmp(ifname[0], ifname[1])) {
+			log_err("--lan and --wan are the same interface, %s: "
+				"grogso forwards between two", ifname[0]);
+			return -EINVAL;
+		}
 	}
 	for (i = 0; i < FWD_NPORTS; i++)
 		L->stats[i] = &L->p[i].stats;
@@ -1045,8 +1040,6 @@ int loop_run(const struct config *c)
 		log_err("cannot start the event loop");
 		goto out;
 	}
-	L->offline = !strncmp(c->lan, "pcap:", 5) &&
-		     !strncmp(c->wan, "pcap:", 5);
 	if (setup(L))
 		goto out;
 	log_info("forwarding %s <-> %s (%s mode, GRO %s, GSO %s)", c->lan,

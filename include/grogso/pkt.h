@@ -167,6 +167,12 @@ struct pkt_pool {
 int pkt_pool_init(struct pkt_pool *pool, uint32_t count);
 void pkt_pool_destroy(struct pkt_pool *pool);
 
+/* Wire packets @p stands for: its segments when it is a super-packet. */
+static inline uint32_t pkt_wire_segs(const struct pkt *p)
+{
+	return p->gso_size && p->agg.segs > 1 ? p->agg.segs : 1;
+}
+
 /* A buffer with data at the headroom and len 0, or NULL when empty. */
 static inline struct pkt *pkt_alloc(struct pkt_pool *pool)
 {
